@@ -1,0 +1,153 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/error.h"
+
+namespace crio {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/crio-config-test-XXXXXX";
+    root_ = mkdtemp(pattern);
+    fs::create_directories(root_ + "/etc/crio/crio.conf.d");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void write(const std::string& relative, const std::string& text) {
+    std::ofstream(root_ + relative) << text;
+  }
+
+  LoadedConfig load() {
+    ConfigSources sources;
+    sources.paths = Paths(root_);
+    return loadConfig(sources);
+  }
+
+  std::string root_;
+};
+
+TEST_F(ConfigTest, DefaultsWithoutAnyFileLiveUnderTheRoot) {
+  LoadedConfig loaded = load();
+  EXPECT_TRUE(loaded.filesRead.empty());
+  EXPECT_EQ(loaded.config.listen, root_ + "/run/crio/crio.sock");
+  EXPECT_EQ(loaded.config.storageRoot, root_ + "/var/lib/crio/storage");
+  EXPECT_EQ(loaded.config.defaultRuntime, "runc");
+  EXPECT_EQ(loaded.config.pluginDirs.front(), "/opt/cni/bin/");
+  EXPECT_EQ(loaded.config.defaultCapabilities.size(), 9u);
+}
+
+TEST_F(ConfigTest, DropInsOverrideTheMainFileInLexicalOrder) {
+  write("/etc/crio/crio.conf", "[crio.runtime]\nlog_level = \"debug\"\npids_limit = 10\n");
+  write("/etc/crio/crio.conf.d/20-b.conf", "[crio.runtime]\nlog_level = \"error\"\n");
+  write("/etc/crio/crio.conf.d/10-a.conf",
+        "[crio.runtime]\nlog_level = \"warn\"\npids_limit = 20\n");
+  write("/etc/crio/crio.conf.d/30-ignored.txt", "[crio.runtime]\nlog_level = \"trace\"\n");
+
+  LoadedConfig loaded = load();
+  EXPECT_EQ(loaded.config.logLevel, "error");
+  EXPECT_EQ(loaded.config.pidsLimit, 20);
+  ASSERT_EQ(loaded.filesRead.size(), 3u);
+  EXPECT_NE(loaded.filesRead[1].find("10-a.conf"), std::string::npos);
+  EXPECT_NE(loaded.filesRead[2].find("20-b.conf"), std::string::npos);
+}
+
+TEST_F(ConfigTest, UnknownKeysAndTablesAreWarningsNamingFileAndKey) {
+  write("/etc/crio/crio.conf",
+        "[crio.runtime]\nno_such_key = 1\n[crio.bogus]\nx = 1\n[other]\ny = 2\n"
+        "[crio.runtime]\nselinux = false\n");
+  LoadedConfig loaded;
+  // Redefining [crio.runtime] is a TOML error; use a valid document instead.
+  write("/etc/crio/crio.conf",
+        "[crio.runtime]\nno_such_key = 1\nselinux = false\n[crio.bogus]\nx = 1\n[other]\ny = 2\n");
+  loaded = load();
+  ASSERT_EQ(loaded.warnings.size(), 3u);
+  EXPECT_EQ(loaded.warnings[0].key, "other");
+  bool sawKey = false, sawTable = false;
+  for (const auto& w : loaded.warnings) {
+    EXPECT_NE(w.file.find("crio.conf"), std::string::npos);
+    if (w.key == "crio.runtime.no_such_key") sawKey = true;
+    if (w.key == "crio.bogus") sawTable = true;
+  }
+  EXPECT_TRUE(sawKey);
+  EXPECT_TRUE(sawTable);
+}
+
+TEST_F(ConfigTest, WrongTypeStopsTheLoadWithFileKeyAndReason) {
+  write("/etc/crio/crio.conf.d/50-bad.conf", "[crio.api]\nlisten = 5\n");
+  try {
+    load();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    std::string message = e.what();
+    EXPECT_EQ(e.category(), ErrorCategory::INVALID_ARGUMENT);
+    EXPECT_NE(message.find("50-bad.conf"), std::string::npos) << message;
+    EXPECT_NE(message.find("crio.api.listen"), std::string::npos) << message;
+    EXPECT_NE(message.find("expected a string"), std::string::npos) << message;
+  }
+}
+
+TEST_F(ConfigTest, InvalidValuesAreRejected) {
+  const char* cases[] = {
+      "[crio.runtime]\ncgroup_manager = \"upstart\"\n",
+      "[crio.runtime]\nlog_level = \"loud\"\n",
+      "[crio.api]\nlisten = \"relative/path.sock\"\n",
+      "[crio.api]\nstream_port = \"70000\"\n",
+      "[crio.runtime]\nlog_size_max = -5\n",
+      "[crio.runtime]\ndefault_capabilities = [\"CHOWN\", 3]\n",
+      "[crio.runtime]\ndefault_runtime = \"missing\"\n",
+      "[crio.runtime.runtimes.crun]\nruntime_type = \"vm\"\n",
+      "[crio.runtime\nbroken",
+  };
+  for (const char* text : cases) {
+    write("/etc/crio/crio.conf", text);
+    EXPECT_THROW(load(), Error) << text;
+  }
+}
+
+TEST_F(ConfigTest, RuntimeHandlersMerge) {
+  write("/etc/crio/crio.conf", "[crio.runtime.runtimes.crun]\nruntime_path = \"/usr/bin/crun\"\n");
+  write("/etc/crio/crio.conf.d/10.conf",
+        "[crio.runtime]\ndefault_runtime = \"crun\"\n"
+        "[crio.runtime.runtimes.crun]\nruntime_root = \"/run/crun\"\n");
+  LoadedConfig loaded = load();
+  ASSERT_EQ(loaded.config.runtimes.count("crun"), 1u);
+  EXPECT_EQ(loaded.config.runtimes["crun"].runtimePath, "/usr/bin/crun");
+  EXPECT_EQ(loaded.config.runtimes["crun"].runtimeRoot, "/run/crun");
+  EXPECT_EQ(loaded.config.runtimes.count("runc"), 1u);
+  EXPECT_EQ(loaded.config.defaultRuntime, "crun");
+}
+
+TEST_F(ConfigTest, ExplicitMissingFileIsAnError) {
+  ConfigSources sources;
+  sources.paths = Paths(root_);
+  sources.file = root_ + "/nope.conf";
+  sources.fileExplicit = true;
+  EXPECT_THROW(loadConfig(sources), Error);
+}
+
+TEST_F(ConfigTest, RenderedConfigLoadsBackToTheSameValues) {
+  write("/etc/crio/crio.conf",
+        "[crio.image]\npinned_images = [\"a\", \"b\"]\n[crio.suite]\nimaged_user = \"daemon\"\n");
+  LoadedConfig loaded = load();
+  std::string text = renderConfig(loaded.config);
+  Config again = Config::defaults(Paths("/elsewhere"));
+  std::vector<ConfigWarning> warnings;
+  applyConfigText(again, text, "rendered", warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(again.pinnedImages, loaded.config.pinnedImages);
+  EXPECT_EQ(again.imagedUser, "daemon");
+  EXPECT_EQ(again.listen, loaded.config.listen);
+  EXPECT_EQ(renderConfig(again), text);
+}
+
+}  // namespace
+}  // namespace crio

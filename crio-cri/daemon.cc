@@ -1,0 +1,75 @@
+#include "crio-cri/daemon.h"
+
+#include <pwd.h>
+
+#include "common/log.h"
+
+namespace crio::cri {
+
+namespace {
+
+std::vector<uid_t> allowedUids(const Config& config) {
+  return std::vector<uid_t>(config.allowedPeerUids.begin(), config.allowedPeerUids.end());
+}
+
+// crio-imaged runs as its own unprivileged user; its uid is a legitimate owner of its socket.
+std::vector<uid_t> imagedUids(const Config& config) {
+  auto uids = allowedUids(config);
+  if (struct passwd* pw = getpwnam(config.imagedUser.c_str())) uids.push_back(pw->pw_uid);
+  return uids;
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config)
+    : config_(std::move(config)),
+      loop_(std::make_unique<ipc::LoopThread>()),
+      workers_(std::make_unique<WorkerPool>(WORKER_THREADS)) {}
+
+Daemon::~Daemon() {
+  workers_.reset();
+  loop_->run([this]() {
+    imaged_ = nullptr;
+    stored_ = nullptr;
+  });
+  loop_.reset();
+}
+
+void Daemon::start() {
+  Config c = config();
+  loop_->run([this, &c]() {
+    auto& io = loop_->io();
+    imaged_ = kj::heap<ipc::Peer>(io, "crio-imaged", c.imagedSocket, imagedUids(c));
+    stored_ = kj::heap<ipc::Peer>(io, "crio-stored", c.storedSocket, allowedUids(c));
+    imaged_->start();
+    stored_->start();
+  });
+}
+
+Config Daemon::config() const {
+  std::lock_guard<std::mutex> lock(configMutex_);
+  return config_;
+}
+
+void Daemon::reload(const Config& fresh) {
+  std::lock_guard<std::mutex> lock(configMutex_);
+  // Only settings that are read per call change; sockets and folders need a restart.
+  config_.logLevel = fresh.logLevel;
+  config_.pinnedImages = fresh.pinnedImages;
+  config_.pauseImage = fresh.pauseImage;
+  config_.defaultCapabilities = fresh.defaultCapabilities;
+  config_.defaultSysctls = fresh.defaultSysctls;
+  config_.defaultUlimits = fresh.defaultUlimits;
+  config_.insecureRegistries = fresh.insecureRegistries;
+  config_.signaturePolicy = fresh.signaturePolicy;
+}
+
+ipc::PeerState Daemon::imagedState() const {
+  return imaged_ ? imaged_->state() : ipc::PeerState{false, "not started", {}};
+}
+
+ipc::PeerState Daemon::storedState() const {
+  return stored_ ? stored_->state() : ipc::PeerState{false, "not started", {}};
+}
+
+}  // namespace crio::cri

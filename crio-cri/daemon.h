@@ -1,0 +1,52 @@
+// crio-cri's composition root: the configuration, the IPC loop thread with its peer connections,
+// and the worker pool. The RPC layer reaches everything through one Daemon.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/config.h"
+#include "common/worker-pool.h"
+#include "ipc/loop-thread.h"
+#include "ipc/peer.h"
+
+namespace crio::cri {
+
+// How many blocking CRI calls run at once; more wait in the pool's queue.
+constexpr unsigned WORKER_THREADS = 16;
+
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();
+
+  // Connects to crio-imaged and crio-stored (returns at once; connections come up in the
+  // background and come back after a peer restarts).
+  void start();
+
+  // A copy of the configuration in force (SIGHUP may replace the reloadable parts).
+  Config config() const;
+  void reload(const Config& fresh);
+
+  ipc::LoopThread& loop() { return *loop_; }
+  WorkerPool& workers() { return *workers_; }
+
+  ipc::PeerState imagedState() const;
+  ipc::PeerState storedState() const;
+
+  // Only on the loop thread.
+  ipc::Peer& imaged() { return *imaged_; }
+  ipc::Peer& stored() { return *stored_; }
+
+ private:
+  mutable std::mutex configMutex_;
+  Config config_;
+  std::unique_ptr<ipc::LoopThread> loop_;
+  std::unique_ptr<WorkerPool> workers_;
+  kj::Own<ipc::Peer> imaged_;
+  kj::Own<ipc::Peer> stored_;
+};
+
+}  // namespace crio::cri

@@ -1,0 +1,72 @@
+#include "crio-cri/rpc/runtime-service.h"
+
+#include "crio-cri/rpc/dispatch.h"
+#include "crio-cri/rpc/runtime-info.h"
+
+namespace crio::cri {
+
+// A method served by `handler(daemon, request, response)`, run where `where` says.
+#define CRIO_SERVE(Method, Request, Response, where, handler)                                \
+  grpc::ServerUnaryReactor* RuntimeService::Method(grpc::CallbackServerContext* context,     \
+                                                   const runtime::v1::Request* request,      \
+                                                   runtime::v1::Response* response) {        \
+    return dispatch(daemon_, context, #Method, where,                                        \
+                    [this, request, response]() { handler(daemon_, *request, *response); }); \
+  }
+#define CRIO_UNIMPLEMENTED(Method, Request, Response)                                              \
+  grpc::ServerUnaryReactor* RuntimeService::Method(                                                \
+      grpc::CallbackServerContext* context, const runtime::v1::Request*, runtime::v1::Response*) { \
+    return unimplemented(context, #Method);                                                        \
+  }
+#define CRIO_UNIMPLEMENTED_STREAM(Method, Request, Response)               \
+  grpc::ServerWriteReactor<runtime::v1::Response>* RuntimeService::Method( \
+      grpc::CallbackServerContext*, const runtime::v1::Request*) {         \
+    return unimplementedStream<runtime::v1::Response>(#Method);            \
+  }
+
+CRIO_SERVE(Version, VersionRequest, VersionResponse, RunOn::CALLBACK_THREAD, version)
+CRIO_SERVE(Status, StatusRequest, StatusResponse, RunOn::CALLBACK_THREAD, status)
+CRIO_SERVE(RuntimeConfig, RuntimeConfigRequest, RuntimeConfigResponse, RunOn::CALLBACK_THREAD,
+           runtimeConfig)
+
+CRIO_UNIMPLEMENTED(RunPodSandbox, RunPodSandboxRequest, RunPodSandboxResponse)
+CRIO_UNIMPLEMENTED(StopPodSandbox, StopPodSandboxRequest, StopPodSandboxResponse)
+CRIO_UNIMPLEMENTED(RemovePodSandbox, RemovePodSandboxRequest, RemovePodSandboxResponse)
+CRIO_UNIMPLEMENTED(PodSandboxStatus, PodSandboxStatusRequest, PodSandboxStatusResponse)
+CRIO_UNIMPLEMENTED(ListPodSandbox, ListPodSandboxRequest, ListPodSandboxResponse)
+CRIO_UNIMPLEMENTED_STREAM(StreamPodSandboxes, StreamPodSandboxesRequest, StreamPodSandboxesResponse)
+CRIO_UNIMPLEMENTED(CreateContainer, CreateContainerRequest, CreateContainerResponse)
+CRIO_UNIMPLEMENTED(StartContainer, StartContainerRequest, StartContainerResponse)
+CRIO_UNIMPLEMENTED(StopContainer, StopContainerRequest, StopContainerResponse)
+CRIO_UNIMPLEMENTED(RemoveContainer, RemoveContainerRequest, RemoveContainerResponse)
+CRIO_UNIMPLEMENTED(ListContainers, ListContainersRequest, ListContainersResponse)
+CRIO_UNIMPLEMENTED_STREAM(StreamContainers, StreamContainersRequest, StreamContainersResponse)
+CRIO_UNIMPLEMENTED(ContainerStatus, ContainerStatusRequest, ContainerStatusResponse)
+CRIO_UNIMPLEMENTED(UpdateContainerResources, UpdateContainerResourcesRequest,
+                   UpdateContainerResourcesResponse)
+CRIO_UNIMPLEMENTED(ReopenContainerLog, ReopenContainerLogRequest, ReopenContainerLogResponse)
+CRIO_UNIMPLEMENTED(ExecSync, ExecSyncRequest, ExecSyncResponse)
+CRIO_UNIMPLEMENTED(Exec, ExecRequest, ExecResponse)
+CRIO_UNIMPLEMENTED(Attach, AttachRequest, AttachResponse)
+CRIO_UNIMPLEMENTED(PortForward, PortForwardRequest, PortForwardResponse)
+CRIO_UNIMPLEMENTED(ContainerStats, ContainerStatsRequest, ContainerStatsResponse)
+CRIO_UNIMPLEMENTED(ListContainerStats, ListContainerStatsRequest, ListContainerStatsResponse)
+CRIO_UNIMPLEMENTED_STREAM(StreamContainerStats, StreamContainerStatsRequest,
+                          StreamContainerStatsResponse)
+CRIO_UNIMPLEMENTED(PodSandboxStats, PodSandboxStatsRequest, PodSandboxStatsResponse)
+CRIO_UNIMPLEMENTED(ListPodSandboxStats, ListPodSandboxStatsRequest, ListPodSandboxStatsResponse)
+CRIO_UNIMPLEMENTED_STREAM(StreamPodSandboxStats, StreamPodSandboxStatsRequest,
+                          StreamPodSandboxStatsResponse)
+CRIO_UNIMPLEMENTED(UpdateRuntimeConfig, UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse)
+CRIO_UNIMPLEMENTED(CheckpointContainer, CheckpointContainerRequest, CheckpointContainerResponse)
+CRIO_UNIMPLEMENTED_STREAM(GetContainerEvents, GetEventsRequest, ContainerEventResponse)
+CRIO_UNIMPLEMENTED(ListMetricDescriptors, ListMetricDescriptorsRequest,
+                   ListMetricDescriptorsResponse)
+CRIO_UNIMPLEMENTED(ListPodSandboxMetrics, ListPodSandboxMetricsRequest,
+                   ListPodSandboxMetricsResponse)
+CRIO_UNIMPLEMENTED_STREAM(StreamPodSandboxMetrics, StreamPodSandboxMetricsRequest,
+                          StreamPodSandboxMetricsResponse)
+CRIO_UNIMPLEMENTED(UpdatePodSandboxResources, UpdatePodSandboxResourcesRequest,
+                   UpdatePodSandboxResourcesResponse)
+
+}  // namespace crio::cri

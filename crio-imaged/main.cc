@@ -1,0 +1,108 @@
+// crio-imaged: talks to registries for the suite. Runs as an unprivileged user with no
+// capabilities; the only place it can write is its download cache.
+#include <kj/async-io.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "common/daemon.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "ipc/daemon-info.h"
+#include "ipc/imaged.capnp.h"
+#include "ipc/serve.h"
+#include "ipc/server.h"
+#include "ipc/unix-socket.h"
+
+namespace crio::imaged {
+namespace {
+
+constexpr const char* NAME = "crio-imaged";
+
+class ImagedServer final : public ipc::DaemonServer<ipc::schema::Imaged::Server> {
+ public:
+  using DaemonServer::DaemonServer;
+};
+
+// Gives a folder to the daemon's user so that it can work there after the switch.
+void handOver(const std::string& path, const struct passwd& user) {
+  if (chown(path.c_str(), user.pw_uid, user.pw_gid) != 0) failSyscall("chown", path);
+  if (chmod(path.c_str(), 0700) != 0) failSyscall("chmod", path);
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"crio-imaged: registry client of the crio suite"};
+  DaemonFlags flags;
+  addCommonFlags(app, flags);
+  std::string socketPath, cacheDir, user;
+  app.add_option("--listen", socketPath, "Socket to serve on ([crio.suite] imaged_socket)");
+  app.add_option("--cache-dir", cacheDir, "Download cache ([crio.suite] cache_dir)");
+  app.add_option("--user", user, "Unprivileged user to run as ([crio.suite] imaged_user)");
+  CLI11_PARSE(app, argc, argv);
+
+  log::setup(NAME, log::Level::INFO);
+  LoadedConfig loaded = loadDaemonConfig(flags);
+  Config& config = loaded.config;
+  if (!socketPath.empty()) config.imagedSocket = socketPath;
+  if (!cacheDir.empty()) config.cacheDir = cacheDir;
+  if (!user.empty()) config.imagedUser = user;
+  if (flags.printConfig) {
+    std::cout << renderConfig(config);
+    return 0;
+  }
+
+  ipc::captureDaemonSignals();
+  bool root = geteuid() == 0;
+  std::string socketDir = config.imagedSocket.substr(0, config.imagedSocket.rfind('/'));
+  makeDirectories(config.cacheDir, 0700);
+  makeDirectories(socketDir, 0755);
+  bool activated = false;
+  int listenFd = ipc::listenUnixSocket(config.imagedSocket, 0600, "imaged", &activated);
+
+  RolePrivileges role;
+  role.syscalls = {SyscallGroup::NETWORK};
+  if (root) {
+    struct passwd* pw = getpwnam(config.imagedUser.c_str());
+    if (pw == nullptr) {
+      fail(ErrorCategory::INVALID_ARGUMENT, "user \"" + config.imagedUser +
+                                                "\" does not exist; create it or set [crio.suite] "
+                                                "imaged_user");
+    }
+    handOver(config.cacheDir, *pw);
+    if (!activated) {
+      handOver(socketDir, *pw);
+      if (chown(config.imagedSocket.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+        failSyscall("chown", config.imagedSocket);
+      }
+    }
+    role.user = config.imagedUser;
+  }
+  enterRole(NAME, role, config.selfSeccomp && !flags.noSeccomp);
+
+  auto io = kj::setupAsyncIo();
+  auto info = ipc::currentDaemonInfo(NAME, config.selfSeccomp && !flags.noSeccomp);
+  std::vector<uid_t> allowed(config.allowedPeerUids.begin(), config.allowedPeerUids.end());
+  ipc::Server server(*io.lowLevelProvider, io.unixEventPort, listenFd, kj::heap<ImagedServer>(info),
+                     allowed, config.imagedSocket);
+  log::info("serving", {{"socket", config.imagedSocket}, {"cache", config.cacheDir}});
+  ipc::serveUntilTerminated(io, server, "Serving on " + config.imagedSocket, [&flags]() {
+    loadDaemonConfig(flags);
+    log::info("configuration reloaded");
+  });
+  if (!activated) unlink(config.imagedSocket.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace crio::imaged
+
+int main(int argc, char** argv) {
+  try {
+    return crio::imaged::run(argc, argv);
+  } catch (const std::exception& e) {
+    crio::log::write(crio::log::Level::FATAL, "crio-imaged cannot start", {{"error", e.what()}});
+    return 1;
+  }
+}
