@@ -99,7 +99,9 @@ void makeDirectories(const std::string& path, unsigned mode) {
     pos = path.find('/', pos + 1);
     current = path.substr(0, pos);
     if (current.empty()) continue;
-    if (mkdir(current.c_str(), mode) != 0 && errno != EEXIST) failSyscall("mkdir", current);
+    // Parents are traversable (0755) like /var and /run; only the leaf gets `mode`.
+    unsigned want = pos == std::string::npos ? mode : 0755;
+    if (mkdir(current.c_str(), want) != 0 && errno != EEXIST) failSyscall("mkdir", current);
   }
 }
 

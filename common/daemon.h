@@ -47,7 +47,7 @@ void enterRole(const std::string& daemon, const RolePrivileges& role, bool secco
 // that they can be waited for with sigwaitinfo or a signalfd.
 void blockTerminationSignals();
 
-// Creates a folder and its parents with `mode` for the ones it creates.
+// Creates a folder with `mode` and any missing parent with 0755.
 void makeDirectories(const std::string& path, unsigned mode);
 
 }  // namespace crio

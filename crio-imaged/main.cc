@@ -80,6 +80,11 @@ int run(int argc, char** argv) {
     role.user = config.imagedUser;
   }
   enterRole(NAME, role, config.selfSeccomp && !flags.noSeccomp);
+  for (const std::string& dir : {config.cacheDir, socketDir}) {
+    if (access(dir.c_str(), W_OK | X_OK) != 0) {
+      failSyscall("after switching to user " + config.imagedUser + ", access", dir);
+    }
+  }
 
   auto io = kj::setupAsyncIo();
   auto info = ipc::currentDaemonInfo(NAME, config.selfSeccomp && !flags.noSeccomp);

@@ -9,6 +9,7 @@
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
+#include <kj/io.h>
 
 #include <string>
 #include <vector>
@@ -31,7 +32,7 @@ class Server {
   kj::Promise<void> acceptLoop();
 
   kj::LowLevelAsyncIoProvider& lowLevel_;
-  int listenFd_;
+  kj::AutoCloseFd listenFd_;  // declared before observer_, so it is closed after it
   kj::UnixEventPort::FdObserver observer_;
   capnp::TwoPartyServer server_;
   std::vector<uid_t> allowedUids_;

@@ -59,6 +59,8 @@ CRIO_UNIMPLEMENTED_STREAM(StreamPodSandboxStats, StreamPodSandboxStatsRequest,
                           StreamPodSandboxStatsResponse)
 CRIO_UNIMPLEMENTED(UpdateRuntimeConfig, UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse)
 CRIO_UNIMPLEMENTED(CheckpointContainer, CheckpointContainerRequest, CheckpointContainerResponse)
+CRIO_UNIMPLEMENTED(CheckpointPod, CheckpointPodRequest, CheckpointPodResponse)
+CRIO_UNIMPLEMENTED(RestorePod, RestorePodRequest, RestorePodResponse)
 CRIO_UNIMPLEMENTED_STREAM(GetContainerEvents, GetEventsRequest, ContainerEventResponse)
 CRIO_UNIMPLEMENTED(ListMetricDescriptors, ListMetricDescriptorsRequest,
                    ListMetricDescriptorsResponse)
