@@ -42,9 +42,19 @@ int waitForTermination(Daemon& daemon, const DaemonFlags& flags) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  // With the systemd watchdog on, wake up at its ping interval; otherwise wait for signals only.
+  auto ping = systemd::watchdogPingInterval();
   while (true) {
     siginfo_t info;
-    int sig = sigwaitinfo(&set, &info);
+    int sig;
+    if (ping) {
+      struct timespec timeout = {static_cast<time_t>(ping->count() / 1000),
+                                 static_cast<long>(ping->count() % 1000) * 1000000};
+      sig = sigtimedwait(&set, &info, &timeout);
+      systemd::notifyWatchdog();
+    } else {
+      sig = sigwaitinfo(&set, &info);
+    }
     if (sig < 0) continue;
     if (sig == SIGHUP) {
       systemd::notifyReloading();
