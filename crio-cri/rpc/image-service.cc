@@ -1,13 +1,15 @@
 #include "crio-cri/rpc/image-service.h"
 
 #include "crio-cri/rpc/dispatch.h"
+#include "crio-cri/rpc/image-handlers.h"
 
 namespace crio::cri {
 
 grpc::ServerUnaryReactor* ImageService::ListImages(grpc::CallbackServerContext* context,
-                                                   const runtime::v1::ListImagesRequest*,
-                                                   runtime::v1::ListImagesResponse*) {
-  return unimplemented(context, "ListImages");
+                                                   const runtime::v1::ListImagesRequest* request,
+                                                   runtime::v1::ListImagesResponse* response) {
+  return dispatch(daemon_, context, "ListImages", RunOn::WORKER_POOL,
+                  [this, request, response]() { listImages(daemon_, *request, *response); });
 }
 
 grpc::ServerWriteReactor<runtime::v1::StreamImagesResponse>* ImageService::StreamImages(
@@ -16,27 +18,31 @@ grpc::ServerWriteReactor<runtime::v1::StreamImagesResponse>* ImageService::Strea
 }
 
 grpc::ServerUnaryReactor* ImageService::ImageStatus(grpc::CallbackServerContext* context,
-                                                    const runtime::v1::ImageStatusRequest*,
-                                                    runtime::v1::ImageStatusResponse*) {
-  return unimplemented(context, "ImageStatus");
+                                                    const runtime::v1::ImageStatusRequest* request,
+                                                    runtime::v1::ImageStatusResponse* response) {
+  return dispatch(daemon_, context, "ImageStatus", RunOn::WORKER_POOL,
+                  [this, request, response]() { imageStatus(daemon_, *request, *response); });
 }
 
 grpc::ServerUnaryReactor* ImageService::PullImage(grpc::CallbackServerContext* context,
-                                                  const runtime::v1::PullImageRequest*,
-                                                  runtime::v1::PullImageResponse*) {
-  return unimplemented(context, "PullImage");
+                                                  const runtime::v1::PullImageRequest* request,
+                                                  runtime::v1::PullImageResponse* response) {
+  return dispatch(daemon_, context, "PullImage", RunOn::WORKER_POOL,
+                  [this, request, response]() { pullImage(daemon_, *request, *response); });
 }
 
 grpc::ServerUnaryReactor* ImageService::RemoveImage(grpc::CallbackServerContext* context,
-                                                    const runtime::v1::RemoveImageRequest*,
-                                                    runtime::v1::RemoveImageResponse*) {
-  return unimplemented(context, "RemoveImage");
+                                                    const runtime::v1::RemoveImageRequest* request,
+                                                    runtime::v1::RemoveImageResponse* response) {
+  return dispatch(daemon_, context, "RemoveImage", RunOn::WORKER_POOL,
+                  [this, request, response]() { removeImage(daemon_, *request, *response); });
 }
 
 grpc::ServerUnaryReactor* ImageService::ImageFsInfo(grpc::CallbackServerContext* context,
-                                                    const runtime::v1::ImageFsInfoRequest*,
-                                                    runtime::v1::ImageFsInfoResponse*) {
-  return unimplemented(context, "ImageFsInfo");
+                                                    const runtime::v1::ImageFsInfoRequest* request,
+                                                    runtime::v1::ImageFsInfoResponse* response) {
+  return dispatch(daemon_, context, "ImageFsInfo", RunOn::WORKER_POOL,
+                  [this, request, response]() { imageFsInfo(daemon_, *request, *response); });
 }
 
 }  // namespace crio::cri
