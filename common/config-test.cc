@@ -45,7 +45,7 @@ TEST_F(ConfigTest, DefaultsWithoutAnyFileLiveUnderTheRoot) {
   EXPECT_EQ(loaded.config.defaultCapabilities.size(), 9u);
 }
 
-TEST_F(ConfigTest, DropInsOverrideTheMainFileInLexicalOrder) {
+TEST_F(ConfigTest, DropInsOverrideInLexicalOrder) {
   write("/etc/crio/crio.conf", "[crio.runtime]\nlog_level = \"debug\"\npids_limit = 10\n");
   write("/etc/crio/crio.conf.d/20-b.conf", "[crio.runtime]\nlog_level = \"error\"\n");
   write("/etc/crio/crio.conf.d/10-a.conf",
@@ -60,7 +60,7 @@ TEST_F(ConfigTest, DropInsOverrideTheMainFileInLexicalOrder) {
   EXPECT_NE(loaded.filesRead[2].find("20-b.conf"), std::string::npos);
 }
 
-TEST_F(ConfigTest, UnknownKeysAndTablesAreWarningsNamingFileAndKey) {
+TEST_F(ConfigTest, UnknownKeysAreWarnings) {
   write("/etc/crio/crio.conf",
         "[crio.runtime]\nno_such_key = 1\n[crio.bogus]\nx = 1\n[other]\ny = 2\n"
         "[crio.runtime]\nselinux = false\n");
@@ -81,7 +81,7 @@ TEST_F(ConfigTest, UnknownKeysAndTablesAreWarningsNamingFileAndKey) {
   EXPECT_TRUE(sawTable);
 }
 
-TEST_F(ConfigTest, WrongTypeStopsTheLoadWithFileKeyAndReason) {
+TEST_F(ConfigTest, WrongTypeNamesFileAndKey) {
   write("/etc/crio/crio.conf.d/50-bad.conf", "[crio.api]\nlisten = 5\n");
   try {
     load();

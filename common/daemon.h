@@ -31,7 +31,7 @@ void addCommonFlags(CLI::App& app, DaemonFlags& flags);
 // wins over [crio.runtime] log_level). Throws crio::Error on an invalid file.
 LoadedConfig loadDaemonConfig(const DaemonFlags& flags);
 
-// What a daemon keeps after start-up.
+// The user, capabilities and system calls a daemon keeps after start-up.
 struct RolePrivileges {
   CapabilityList capabilities;
   std::vector<SyscallGroup> syscalls;

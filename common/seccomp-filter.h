@@ -1,7 +1,7 @@
 // A seccomp filter each daemon installs on itself (libseccomp).
 //
 // The filter is an allow list: a base set every daemon of the suite uses (files, memory, threads,
-// signals, timers, polling, unix sockets) plus the groups a role asks for. Any other system call
+// signals, timers, polling, unix sockets) plus the groups a role requests. Any other system call
 // fails with EPERM rather than killing the process, so a missed call shows up as an error in the
 // log; clone3 fails with ENOSYS so that glibc falls back to clone. socket() is allowed only for
 // the address families of the role: crio-stored gets AF_UNIX alone and so can open no network

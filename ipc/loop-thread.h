@@ -1,8 +1,9 @@
 // The one thread of crio-cri that owns every Cap'n Proto connection.
 //
-// gRPC handler threads never touch a capability directly: they hand a function to run() that
-// executes on this thread's KJ event loop and may return a promise; run() blocks the caller until
-// that promise settles and returns its value (or rethrows its error as crio::Error).
+// gRPC handler threads never touch a capability directly. They hand a function to run(), which
+// executes it on this thread's KJ event loop. The function may return a promise, and run() blocks
+// the caller until that promise settles, then returns its value or rethrows its kj::Exception
+// (crio-cri/peer-call.h converts that to crio::Error).
 #pragma once
 
 #include <kj/async-io.h>
@@ -20,7 +21,7 @@ namespace crio::ipc {
 
 class LoopThread {
  public:
-  // Starts the thread; `setup` runs on it first (create peers, servers...).
+  // Starts the thread and returns once its event loop runs.
   LoopThread();
   ~LoopThread();
 

@@ -1,5 +1,5 @@
 // The main loop of a daemon that serves one Cap'n Proto interface (crio-imaged, crio-stored,
-// crio-conmon): accept connections, answer the systemd watchdog, reload on SIGHUP, and stop
+// crio-conmon): accept connections, ping the systemd watchdog, reload on SIGHUP, and stop
 // cleanly on SIGTERM or SIGINT.
 #pragma once
 

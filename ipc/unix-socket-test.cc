@@ -37,7 +37,7 @@ TEST_F(UnixSocketTest, ConnectsAndSeesThePeer) {
   close(listener);
 }
 
-TEST_F(UnixSocketTest, StaleSocketIsReplacedButOtherFilesAreNot) {
+TEST_F(UnixSocketTest, StaleSocketReplaced) {
   std::string path = dir_ + "/s.sock";
   close(listenUnixSocket(path, 0600, "test"));
   int again = listenUnixSocket(path, 0600, "test");

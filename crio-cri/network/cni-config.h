@@ -1,7 +1,7 @@
 // Finding the CNI network configuration the runtime uses, as CRI-O does: the configuration named
 // by [crio.network] cni_default_network, or else the lexically first valid one in network_dir
 // (*.conflist, *.conf, *.json). A file that does not parse or lacks the required fields is
-// skipped with a reason, so Status can say why the network is not ready.
+// skipped with a reason, so Status can report why the network is not ready.
 #pragma once
 
 #include <string>

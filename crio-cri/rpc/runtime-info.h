@@ -1,4 +1,4 @@
-// Version, Status and RuntimeConfig: what the kubelet asks about the runtime itself.
+// Version, Status and RuntimeConfig: the kubelet's requests about the runtime itself.
 #pragma once
 
 #include "cri/api.pb.h"

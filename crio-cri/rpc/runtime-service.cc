@@ -5,7 +5,7 @@
 
 namespace crio::cri {
 
-// A method served by `handler(daemon, request, response)`, run where `where` says.
+// Serves a method with `handler(daemon, request, response)` on the thread `where` selects.
 #define CRIO_SERVE(Method, Request, Response, where, handler)                                \
   grpc::ServerUnaryReactor* RuntimeService::Method(grpc::CallbackServerContext* context,     \
                                                    const runtime::v1::Request* request,      \

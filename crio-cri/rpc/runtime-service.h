@@ -1,5 +1,5 @@
 // runtime.v1.RuntimeService on gRPC's callback API. Each method either hands the request to its
-// handler (one file per RPC or small family of them under rpc/) or answers UNIMPLEMENTED with
+// handler (one file per RPC or small family of them under rpc/) or returns UNIMPLEMENTED with
 // its name.
 #pragma once
 

@@ -52,12 +52,12 @@ TEST_F(FoundationTest, VersionNamesTheRuntimeAndApiV1) {
   EXPECT_EQ(response.version(), "0.1.0");
 }
 
-TEST_F(FoundationTest, StatusIsReadyAndVerboseInfoCarriesConfigAndPeers) {
+TEST_F(FoundationTest, StatusReadyWithVerboseInfo) {
   ASSERT_TRUE(suite_.waitRuntimeReady(true, 5s));
   std::string info;
   auto conditions = suite_.conditions(true, &info);
   EXPECT_TRUE(conditions["RuntimeReady"].status());
-  // No CNI configuration in a fresh root: the network is not ready, and says why.
+  // A fresh root has no CNI configuration, so the network is not ready and the message names why.
   EXPECT_FALSE(conditions["NetworkReady"].status());
   EXPECT_EQ(conditions["NetworkReady"].reason(), "NetworkPluginNotReady");
   EXPECT_NE(conditions["NetworkReady"].message().find("/etc/cni/net.d"), std::string::npos);
@@ -129,9 +129,8 @@ TEST_F(FoundationTest, SigtermStopsEveryDaemonAndRemovesEverySocket) {
     pids.push_back(suite_.daemon(name)->pid());
     int status = suite_.daemon(name)->stop(SIGTERM, 5s);
     ASSERT_NE(status, -1) << name << " did not stop on SIGTERM";
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << name << " exit status " << status << "\n"
-        << suite_.daemon(name)->log();
+    EXPECT_TRUE(WIFEXITED(status)) << name << " exit status " << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0) << name << "\n" << suite_.daemon(name)->log();
   }
   for (pid_t pid : pids)
     EXPECT_NE(kill(pid, 0), 0) << "pid " << pid << " is still there";
@@ -141,7 +140,7 @@ TEST_F(FoundationTest, SigtermStopsEveryDaemonAndRemovesEverySocket) {
   }
 }
 
-TEST_F(FoundationTest, EachDaemonKeepsOnlyTheCapabilitiesOfItsRole) {
+TEST_F(FoundationTest, DaemonsKeepOnlyRoleCapabilities) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   pid_t imaged = suite_.daemon("crio-imaged")->pid();
   pid_t stored = suite_.daemon("crio-stored")->pid();
@@ -172,13 +171,14 @@ TEST_F(FoundationTest, EachDaemonKeepsOnlyTheCapabilitiesOfItsRole) {
   }
 }
 
-TEST(FoundationStartTest, InvalidConfigurationStopsTheStartNamingFileKeyAndReason) {
+TEST(FoundationStartTest, InvalidConfigStopsStart) {
   Suite suite("[crio.runtime]\ncgroup_manager = \"upstart\"\n");
   Process cri("crio-cri", {daemonBinary("crio-cri"), "--root", suite.root()},
               suite.root() + "/logs/bad.log");
   int status = cri.stop(0, 5s);  // signal 0: only wait for it to exit by itself
   ASSERT_NE(status, -1) << "crio-cri kept running with an invalid configuration";
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
   std::string log = cri.log();
   EXPECT_NE(log.find("crio.conf"), std::string::npos) << log;
   EXPECT_NE(log.find("crio.runtime.cgroup_manager"), std::string::npos) << log;
