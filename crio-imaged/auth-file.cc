@@ -24,8 +24,8 @@ int base64Value(char c) {
   return -1;
 }
 
-// Decodes standard base64 with padding; line breaks are skipped as encoders insert them.
-// nullopt when the text is not valid base64.
+// Decodes standard base64 with padding, skipping the line breaks that some encoders insert.
+// Returns nullopt when the text is not valid base64.
 std::optional<std::string> decodeBase64(std::string_view text) {
   std::string clean;
   for (char c : text) {
@@ -100,7 +100,7 @@ UserPassword decodeAuth(std::string_view base64, const std::string& where) {
          where + ": the decoded value has no ':' between user name and password");
   }
   UserPassword result{decoded->substr(0, colon), decoded->substr(colon + 1)};
-  // Some tools pad the password with NUL bytes; containers/image strips them too.
+  // containers/image strips NUL bytes from both ends of the password, so this does too.
   while (!result.password.empty() && result.password.back() == '\0')
     result.password.pop_back();
   while (!result.password.empty() && result.password.front() == '\0')

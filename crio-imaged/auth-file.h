@@ -10,8 +10,8 @@
 // then every key reduced to a host: a URL key ("https://index.docker.io/v1/") gives its host,
 // and docker.io, index.docker.io and registry-1.docker.io are the same registry.
 // An entry without credentials ({} as docker writes it next to a credential helper) is passed
-// over. credHelpers naming the registry is an error, because credential helpers are not run by
-// this runtime; credsStore is ignored (its entries carry no credentials of their own).
+// over. A credHelpers entry for the registry is an error, because this runtime does not run
+// credential helpers. credsStore is ignored, and its entries carry no credentials of their own.
 //
 // Credentials are secrets: nothing here logs them, and RegistryCredentials has no printing.
 #pragma once
@@ -33,8 +33,8 @@ constexpr size_t MAX_AUTH_ENTRIES = 4096;  // "auths" plus "credHelpers" entries
 struct RegistryCredentials {
   std::string username;
   std::string password;
-  std::string identityToken;  // an OAuth2 refresh token; "" when none
-  // Where they were found, "FILE (key quay.io/team)", for logs. Never contains a secret.
+  std::string identityToken;  // an OAuth2 refresh token, or "" when none
+  // Origin of the credentials for logs, "FILE (key quay.io/team)". It never contains a secret.
   std::string source;
 };
 
@@ -54,13 +54,13 @@ class AuthFile {
   // Throws INVALID_ARGUMENT naming `fileName` (and the key) when the JSON or its shape is invalid,
   // RESOURCE_EXHAUSTED when it has more than MAX_AUTH_ENTRIES entries.
   static AuthFile parse(std::string_view text, const std::string& fileName);
-  // nullopt when `path` does not exist; throws like parse(), and with the errno category (such as
-  // PERMISSION_DENIED) when it cannot be read.
+  // Returns nullopt when `path` does not exist. Throws like parse(), and with the errno category
+  // (such as PERMISSION_DENIED) when the file cannot be read.
   static std::optional<AuthFile> load(const std::string& path);
 
-  // The credentials for `name` (host[:port]/path, the name without tag or digest of the source
-  // being pulled from). Throws INVALID_ARGUMENT when the matching entry cannot be decoded, and
-  // UNIMPLEMENTED when credHelpers names the registry.
+  // Returns the credentials for `name` (host[:port]/path, the name without tag or digest of the
+  // source being pulled from). Throws INVALID_ARGUMENT when the matching entry cannot be decoded,
+  // and UNIMPLEMENTED when credHelpers names the registry.
   std::optional<RegistryCredentials> find(std::string_view name) const;
 
   const std::string& file() const { return file_; }
@@ -89,7 +89,7 @@ class AuthFile {
 std::vector<std::string> defaultAuthFiles(const std::string& globalAuthFile, const Paths& paths);
 
 // Searches `files` in order for `name` and returns the first credentials found. Missing files are
-// skipped; an unreadable or invalid file is an error naming it.
+// skipped, and an unreadable or invalid file is an error naming it.
 std::optional<RegistryCredentials> findCredentials(const std::vector<std::string>& files,
                                                    std::string_view name);
 

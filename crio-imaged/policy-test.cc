@@ -38,7 +38,7 @@ Error parseError(const std::string& text) {
   return Error(ErrorCategory::INTERNAL, "");
 }
 
-// A policy whose docker scopes each hold one "reject" requirement, so that scopeFor() tells
+// A policy whose docker scopes each hold one "reject" requirement, so that scopeFor() shows
 // which scope matched by its name.
 Policy scopesPolicy(const std::vector<std::string>& scopes) {
   std::string text = R"({"default": [{"type": "reject"}], "transports": {"docker": {)";
@@ -201,7 +201,7 @@ TEST(PolicyEvaluatorTest, SigstoreSignedRejectedWithoutVerifier) {
   EXPECT_TRUE(contains(e.what(), "not supported yet")) << e.what();
 }
 
-// Records what it was given and accepts or rejects as told.
+// Records its arguments and accepts or rejects as configured.
 class FakeVerifier : public SignatureVerifier {
  public:
   explicit FakeVerifier(bool accept) : accept_(accept) {}

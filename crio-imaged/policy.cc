@@ -53,7 +53,7 @@ class PolicyParser {
   }
   void checkFields(const json& object, const std::string& path,
                    std::initializer_list<const char*> allowed) const;
-  // The string field `key` of `object`; nullopt when absent.
+  // Returns the string field `key` of `object`, or nullopt when it is absent.
   std::optional<std::string> string(const json& object, const std::string& path,
                                     const char* key) const;
   void stringArray(const json& object, const std::string& path, const char* key) const;
@@ -75,8 +75,8 @@ class PolicyParser {
 };
 
 json PolicyParser::parseJson(std::string_view text) {
-  // nlohmann_json keeps the last of duplicated keys silently; the callback rejects them, and
-  // bounds the nesting, while the document is read.
+  // nlohmann_json silently keeps the last of duplicated keys. The callback rejects them and
+  // bounds the nesting while the document is read.
   std::vector<std::set<std::string>> keysPerObject;
   auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
     if (depth > MAX_POLICY_DEPTH) invalid("(document)", "nested too deeply");
@@ -298,7 +298,8 @@ std::vector<Requirement> PolicyParser::requirements(const json& node, const std:
   return list;
 }
 
-// Transports other than docker: scopes map to non-empty arrays; the requirements are not read.
+// Checks a transport other than docker: each scope maps to a non-empty array, and the
+// requirements are not read.
 void PolicyParser::checkShape(const json& scopes, const std::string& path) {
   checkObject(scopes, path);
   if (scopes.size() > MAX_POLICY_SCOPES) tooMany(path, MAX_POLICY_SCOPES);

@@ -19,7 +19,7 @@
 //   insecureAcceptAnything  accepts;
 //   reject                  rejects;
 //   signedBy, sigstoreSigned, signedBaseLayer   need a SignatureVerifier registered for the type;
-//                           without one the pull is rejected and the error says that verification
+//                           without one the pull is rejected and the error states that verification
 //                           of that type is not supported yet (fail closed);
 //   any other type          rejects, naming the type (the file still loads, with a warning).
 //
@@ -40,7 +40,7 @@
 
 namespace crio::imaged {
 
-// Bounds on a policy file; keyData fields can embed keyrings, hence the size.
+// Bounds on a policy file. The size allows for keyrings embedded in keyData fields.
 constexpr size_t MAX_POLICY_FILE_SIZE = 4 * 1024 * 1024;
 constexpr size_t MAX_POLICY_SCOPES = 16384;     // per transport
 constexpr size_t MAX_POLICY_REQUIREMENTS = 64;  // per scope
@@ -119,7 +119,7 @@ struct Signature {
   std::map<std::string, std::string> annotations;
 };
 
-// Fetches an image's signatures from where registries.d says they are (a lookaside store or the
+// Fetches an image's signatures from where registries.d places them (a lookaside store or the
 // registry's sigstore attachments). Implementations bound the count and the size of what they
 // fetch.
 class SignatureFetcher {
@@ -133,15 +133,15 @@ struct PolicyImage {
   Reference name;              // the logical name, qualified, as pulled
   std::string_view manifest;   // the manifest bytes as served (after platform selection)
   std::string manifestDigest;  // sha256:... of `manifest`
-  SignatureFetcher* signatures = nullptr;  // not owned; may be null when no verifier needs it
+  SignatureFetcher* signatures = nullptr;  // not owned, and null when no verifier needs it
 };
 
 class SignatureVerifier {
  public:
   virtual ~SignatureVerifier() = default;
-  // Returns when `image` satisfies `requirement` (the requirement object, already checked for
-  // its fields); throws crio::Error PERMISSION_DENIED saying why not. Called from several pulls
-  // at once.
+  // Returns when `image` satisfies `requirement`, the requirement object with its fields already
+  // checked. Otherwise throws crio::Error PERMISSION_DENIED with the reason. Several pulls may call
+  // it at once.
   virtual void verify(const nlohmann::json& requirement, const PolicyImage& image) = 0;
 };
 
@@ -149,8 +149,8 @@ class PolicyEvaluator {
  public:
   explicit PolicyEvaluator(std::shared_ptr<const Policy> policy);
 
-  // Registers the verifier for a requirement type ("signedBy", "sigstoreSigned"); set up before
-  // the first evaluation.
+  // Registers the verifier for a requirement type ("signedBy", "sigstoreSigned"). Verifiers are
+  // set up before the first evaluation.
   void addVerifier(const std::string& type, std::shared_ptr<SignatureVerifier> verifier);
 
   // Checks what can be decided from the name alone, before any registry is contacted: throws
@@ -165,8 +165,8 @@ class PolicyEvaluator {
   const Policy& policy() const { return *policy_; }
 
  private:
-  // Throws when `requirement` rejects whatever the image is; returns the verifier it needs, or
-  // nullptr for insecureAcceptAnything.
+  // Returns the verifier `requirement` needs, or nullptr for insecureAcceptAnything. Throws when
+  // `requirement` rejects every image.
   SignatureVerifier* verifierFor(const Requirement& requirement, const PolicyScope& scope,
                                  const Reference& name) const;
 

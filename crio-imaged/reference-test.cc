@@ -104,7 +104,7 @@ TEST(ReferenceTest, DefaultTagOnlyWithoutDigest) {
   EXPECT_EQ(digested.digest, DIGEST);
 }
 
-TEST(ReferenceTest, TagAndDigestPullByDigestKeepTagInName) {
+TEST(ReferenceTest, TagAndDigestPullsByDigest) {
   Reference r = parseDockerReference("quay.io/app:1.2@" + DIGEST);
   EXPECT_EQ(r.tag, "1.2");
   EXPECT_EQ(r.digest, DIGEST);

@@ -5,8 +5,8 @@
 // DOMAIN  host[:port], where host is a DNS name (letters, digits and inner hyphens, separated by
 //         dots) or an IPv6 literal in brackets ("[::1]"). The first '/'-separated component is
 //         taken as the domain only when it contains '.' or ':', or is "localhost", or starts with
-//         '['; otherwise the name has no domain and is a short name ("busybox", "library/busybox").
-// PATH    components separated by '/'; each is lowercase letters and digits, joined by '.', '_',
+//         '['. Otherwise the name has no domain and is a short name ("busybox", "library/busybox").
+// PATH    components separated by '/'. Each is lowercase letters and digits, joined by '.', '_',
 //         "__" or a run of '-'. DOMAIN/PATH together is at most 255 characters.
 // TAG     a letter, digit or '_', then up to 127 of letters, digits, '_', '.', '-'.
 // DIGEST  "sha256:" and 64 lowercase hex digits. Other algorithms are rejected.
@@ -15,8 +15,8 @@
 // path on docker.io gets "library/" ("docker.io/busybox" is "docker.io/library/busybox"). A short
 // name is put on a registry only by qualify(), which is what registries.conf resolution does.
 //
-// A reference may carry both a tag and a digest ("busybox:1.36@sha256:..."): the image is pulled
-// by the digest and keeps the tag in its name.
+// A reference may carry both a tag and a digest ("busybox:1.36@sha256:..."). The image is then
+// pulled by the digest and keeps the tag in its name.
 #pragma once
 
 #include <cstddef>
@@ -53,7 +53,7 @@ struct Reference {
   // What a registry is asked for: NAME@DIGEST when there is a digest, else NAME:TAG (NAME when
   // there is neither).
   std::string pullString() const;
-  // The repo digest form NAME@DIGEST; "" when the reference has no digest.
+  // The repo digest form NAME@DIGEST, or "" when the reference has no digest.
   std::string repoDigest() const;
   // The last part of the manifest URL: the digest when there is one, else the tag.
   std::string manifestReference() const;
@@ -61,8 +61,8 @@ struct Reference {
   bool operator==(const Reference&) const = default;
 };
 
-// Parses and validates `text`. A name with a domain is normalized as described above; a short
-// name keeps an empty domain and its path as written. No default tag is added.
+// Parses and validates `text`. A name with a domain is normalized as described above, and a
+// short name keeps an empty domain and its path as written. No default tag is added.
 // Throws crio::Error INVALID_ARGUMENT naming the input and what is wrong with it.
 Reference parseReference(std::string_view text);
 
@@ -77,7 +77,7 @@ bool isShortName(std::string_view text);
 // rules. Throws INVALID_ARGUMENT when the result is not a valid reference (too long).
 Reference qualify(const Reference& shortName, std::string_view domain);
 
-// `reference` with the tag "latest" when it has neither a tag nor a digest.
+// Returns `reference` with the tag "latest" when it has neither a tag nor a digest.
 Reference withDefaultTag(Reference reference);
 
 // True for host[:port] as a reference's domain may be written ("example.com", "localhost:5000",
@@ -89,12 +89,12 @@ bool isValidPath(std::string_view path);
 
 bool isValidTag(std::string_view tag);
 
-// Checks a digest; returns "" when valid, else the reason ("only sha256 digests are supported,
-// not sha512").
+// Checks a digest and returns "" when it is valid, else the reason ("only sha256 digests are
+// supported, not sha512").
 std::string digestProblem(std::string_view digest);
 
-// `text` in double quotes for an error message, with control and non-ASCII bytes escaped as \xNN
-// and cut after 300 bytes, because references come from outside and end up in logs.
+// Returns `text` in double quotes for an error message, with control and non-ASCII bytes escaped as
+// \xNN and cut after 300 bytes, because references come from outside and end up in logs.
 std::string quoteInput(std::string_view text);
 
 }  // namespace crio::imaged

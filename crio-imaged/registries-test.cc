@@ -113,7 +113,7 @@ TEST_F(RegistriesTest, DropInsOverrideInLexicalOrder) {
                                      sources_.dropInDir + "/20-b.conf"}));
 }
 
-TEST_F(RegistriesTest, EmptySearchListInDropInClearsEarlierOne) {
+TEST_F(RegistriesTest, EmptySearchListClearsEarlier) {
   writeMain("unqualified-search-registries = [\"a.io\"]\n");
   writeDropIn("10.conf", "unqualified-search-registries = []\n");
   EXPECT_TRUE(load().unqualifiedSearchRegistries.empty());
@@ -160,7 +160,7 @@ TEST_F(RegistriesTest, AliasesMergeAndEmptyValueRemoves) {
   EXPECT_EQ(config.aliases.count("c"), 0u);
 }
 
-TEST_F(RegistriesTest, RepeatedPrefixInOneFileKeepsFirstWithWarning) {
+TEST_F(RegistriesTest, RepeatedPrefixKeepsFirst) {
   writeMain(
       "[[registry]]\nprefix = \"a.io\"\nlocation = \"first.io\"\n"
       "[[registry]]\nprefix = \"a.io\"\nlocation = \"second.io\"\n");

@@ -38,8 +38,8 @@ bool looksLikeDomain(std::string_view component) {
 }
 
 // Returns "" when `text` is a valid prefix or location, else the reason. `text` has no trailing
-// '/'. Forms: host[:port], host[:port]/path, host[:port]/path:tag, host[:port]/path@digest, and
-// "*.host" when `allowWildcard`.
+// '/'. The forms are host[:port], host[:port]/path, host[:port]/path:tag, host[:port]/path@digest,
+// and "*.host" when `allowWildcard` is set.
 std::string prefixProblem(std::string_view text, bool allowWildcard) {
   if (text.empty()) return "must not be empty";
   if (startsWith(text, "http://") || startsWith(text, "https://")) {
@@ -245,7 +245,7 @@ RegistryEntry FileParser::registry(const toml::table& table, const std::string& 
     if (field == "prefix") {
       entry.prefix = location(node, fieldKey, true);
     } else if (field == "location") {
-      // An explicit empty location is allowed with a wildcard prefix; checked below.
+      // An explicit empty location is allowed with a wildcard prefix, which is checked below.
       if (node.is_string() && node.as_string()->get().empty()) continue;
       entry.location = location(node, fieldKey, false);
     } else if (field == "insecure") {

@@ -3,19 +3,21 @@
 // pulled from, with which transport security, and whether pulling it is blocked.
 //
 // Files read, later ones overriding earlier ones:
-//   1. the main file (/etc/containers/registries.conf); a missing file is an empty configuration
+//   1. The main file (/etc/containers/registries.conf). A missing file is an empty configuration
 //      unless it was named explicitly. It may use the deprecated version 1 format
 //      ([registries.search], [registries.insecure], [registries.block]), which is mapped to
-//      version 2; mixing both formats in one file is an error;
-//   2. every *.conf in the drop-in folder in lexical order of file name (other files and
-//      folders are ignored); drop-ins must use version 2.
-// Merge rules: a [[registry]] table replaces an earlier one with the same prefix;
-// unqualified-search-registries and short-name-mode replace earlier values when a file sets them;
-// [aliases] entries replace earlier ones name by name, and an empty value removes the alias.
+//      version 2, but one file cannot mix both formats.
+//   2. Every *.conf in the drop-in folder, in lexical order of file name. Other files and folders
+//      are ignored, and drop-ins must use version 2.
+// Merge rules:
+//   - a [[registry]] table replaces an earlier one with the same prefix;
+//   - unqualified-search-registries and short-name-mode replace earlier values when a file sets
+//     them;
+//   - [aliases] entries replace earlier ones name by name, and an empty value removes the alias.
 // Within one file, a repeated prefix keeps the first table (with a warning), and tables with the
 // same location must agree on `insecure` and `blocked`.
 //
-// The loaded configuration is an immutable value: a daemon that reloads builds a new one.
+// The loaded configuration is an immutable value, so a daemon that reloads builds a new one.
 #pragma once
 
 #include <cstddef>
@@ -54,11 +56,11 @@ struct Mirror {
 struct RegistryEntry {
   // host[:port][/namespace...][/repo][:tag|@digest], or "*.example.com" for every subdomain.
   std::string prefix;
-  // Where the prefix-rooted namespace is pulled from; "" only with a wildcard prefix, and then
-  // the name is pulled as written.
+  // Location the prefix-rooted namespace is pulled from. It is "" only with a wildcard prefix,
+  // and the name is then pulled as written.
   std::string location;
   bool insecure = false;  // plain HTTP and unverified TLS allowed
-  bool blocked = false;   // the primary location is never contacted; mirrors still are
+  bool blocked = false;   // the primary location is never contacted, but mirrors still are
   bool mirrorByDigestOnly = false;
   std::vector<Mirror> mirrors;  // tried in this order, before the primary location
   std::string file;             // the file that defined this table, for messages
@@ -72,25 +74,25 @@ struct Alias {
 struct RegistriesConfig {
   std::vector<RegistryEntry> registries;                 // one per prefix, sorted by prefix
   std::vector<std::string> unqualifiedSearchRegistries;  // host[:port], in search order
-  std::string searchRegistriesFile;                      // the file that set them; "" when none did
+  std::string searchRegistriesFile;  // the file that set them, or "" when none did
   ShortNameMode shortNameMode = ShortNameMode::PERMISSIVE;
   std::string shortNameModeFile;
   std::map<std::string, Alias> aliases;  // keyed by short name without tag or digest
   // [crio.image] insecure_registries from crio.conf: prefixes (usually host[:port]) whose pull
-  // sources are insecure whatever registries.conf says.
+  // sources are insecure whatever registries.conf sets.
   std::vector<std::string> insecureRegistries;
   std::vector<std::string> filesRead;
   std::vector<ConfigWarning> warnings;  // unknown keys and ignored settings, to be logged
 
   // The table whose prefix is the longest match for `reference` (a qualified reference, matched
-  // as its pullString()); nullptr when none matches. Equally long matches go to the first prefix
-  // in sorted order.
+  // as its pullString()), or nullptr when none matches. Equally long matches go to the first
+  // prefix in sorted order.
   const RegistryEntry* findEntry(const Reference& reference) const;
 };
 
 struct RegistriesSources {
   std::string file;           // the main file
-  std::string dropInDir;      // "" for none; a missing folder is fine
+  std::string dropInDir;      // "" for none, and a missing folder is fine
   bool fileExplicit = false;  // a missing main file is then an error
   std::vector<std::string> insecureRegistries;
 };
@@ -122,8 +124,8 @@ struct PullSource {
 // PERMISSION_DENIED naming the prefix and its file when every source is blocked.
 std::vector<PullSource> pullSources(const RegistriesConfig& config, const Reference& reference);
 
-// Exposed for tests and for the policy's and credentials' matching of names: the length of the
-// part of `referenceText` (a qualified reference's pullString()) that `prefix` matches, or npos.
+// Returns the length of the part of `referenceText` (a qualified reference's pullString()) that
+// the registries.conf `prefix` matches, or npos.
 // A host-only prefix ("example.com", "*.example.com") matches only that exact host[:port], so
 // "example.com" does not match "example.com:5000/app".
 size_t matchPrefix(std::string_view referenceText, std::string_view prefix);

@@ -116,7 +116,7 @@ TEST_F(ShortNamesTest, AliasKeyIsTheNameAsWritten) {
   EXPECT_EQ(pullNames(config, "library/busybox"), (Lines{"quay.io/library/busybox:latest"}));
 }
 
-TEST_F(ShortNamesTest, AliasRemovedByDropInFallsBackToSearch) {
+TEST_F(ShortNamesTest, RemovedAliasFallsBackToSearch) {
   std::ofstream(sources_.dropInDir + "/10.conf") << "[aliases]\n\"busybox\" = \"\"\n";
   RegistriesConfig config = load(
       "unqualified-search-registries = [\"docker.io\"]\n"

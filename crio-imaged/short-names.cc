@@ -10,8 +10,8 @@ namespace crio::imaged {
 
 namespace {
 
-// The alias for a short name, with the short name's tag and digest put on it; nullopt when there
-// is none. `file` receives the file that defined the alias.
+// Returns the alias for a short name, with the short name's tag and digest put on it, or nullopt
+// when there is none. `file` receives the file that defined the alias.
 std::optional<Reference> aliasFor(const RegistriesConfig& config, const Reference& shortName,
                                   std::string* file = nullptr) {
   auto it = config.aliases.find(shortName.path);

@@ -1,13 +1,13 @@
 // Short names ("busybox", "library/busybox:1.36"): image names without a registry, resolved
 // through registries.conf as containers-registries.conf(5) describes.
 //
-// A short name is looked up, without its tag or digest, in [aliases]; an alias gives the one
+// A short name is looked up, without its tag or digest, in [aliases]. An alias gives the one
 // fully qualified name to use, with the short name's tag or digest put back. Otherwise each of
-// unqualified-search-registries gives a candidate, in order. short-name-mode then decides:
-//   enforcing   one search registry is used; more than one is an error that lists the
-//               candidates, because a daemon has no terminal to ask on (containers/image would
-//               prompt there);
-//   permissive, disabled   every candidate is tried in order.
+// unqualified-search-registries gives a candidate, in order, and short-name-mode decides:
+//   enforcing   A single search registry is used. More than one is an error that lists the
+//               candidates, because a daemon has no terminal to ask on. containers/image would
+//               prompt there.
+//   permissive, disabled   Every candidate is tried in order.
 // The machine-written alias cache (short-name-aliases.conf) is neither read nor written.
 #pragma once
 
@@ -28,9 +28,9 @@ struct PullCandidate {
 };
 
 struct PullPlan {
-  // Tried in order until one succeeds; candidates whose every source is blocked are left out.
+  // Tried in order until one succeeds. Candidates whose every source is blocked are left out.
   std::vector<PullCandidate> candidates;
-  // How the request was resolved, for logs and errors: "qualified name", "alias in FILE",
+  // Resolution rule that applied, for logs and errors: "qualified name", "alias in FILE",
   // "unqualified-search-registries in FILE".
   std::string description;
 };
@@ -41,10 +41,11 @@ struct PullPlan {
 // PERMISSION_DENIED when every candidate is blocked.
 PullPlan resolvePull(const RegistriesConfig& config, std::string_view text);
 
-// The fully qualified names that `text` may stand for among images already stored, in order and
-// without network access: a qualified name is itself; a short name gives its alias if there is
-// one, then localhost/NAME, then NAME on each search registry. Each has the tag "latest" when
-// `text` has neither a tag nor a digest. Throws INVALID_ARGUMENT for an invalid reference.
+// Lists the fully qualified names that `text` may stand for among images already stored, in
+// order and without network access. A qualified name gives itself. A short name gives its alias
+// if there is one, then localhost/NAME, then NAME on each search registry. Each name has the tag
+// "latest" when `text` has neither a tag nor a digest. Throws INVALID_ARGUMENT for an invalid
+// reference.
 std::vector<Reference> candidates(const RegistriesConfig& config, std::string_view text);
 
 }  // namespace crio::imaged
