@@ -61,8 +61,13 @@ LoadedConfig loadDaemonConfig(const DaemonFlags& flags) {
 
 void enterRole(const std::string& daemon, const RolePrivileges& role, bool seccomp) {
   if (geteuid() != 0) {
-    log::warn("not running as root: privileges left as they are",
-              {{"capabilities", effectiveCapabilities()}});
+    // Started unprivileged, as crio-imaged is under a DynamicUser unit: nothing to drop. Any
+    // other daemon started this way cannot do its job, so that is worth a warning.
+    bool expected = !role.user.empty() || role.capabilities.empty();
+    if (!expected) {
+      log::warn("not running as root: privileges left as they are",
+                {{"capabilities", effectiveCapabilities()}});
+    }
   } else {
     if (role.user.empty()) {
       dropCapabilitiesExcept(role.capabilities);

@@ -24,7 +24,8 @@ class StoredServer final : public ipc::DaemonServer<ipc::schema::Stored::Server>
 
 RolePrivileges role() {
   RolePrivileges r;
-  r.capabilities = {"CHOWN", "FOWNER", "DAC_OVERRIDE", "MKNOD", "SETFCAP"};
+  // FSETID keeps setgid bits of layer files whose group the daemon is not in.
+  r.capabilities = {"CHOWN", "FOWNER", "DAC_OVERRIDE", "MKNOD", "SETFCAP", "FSETID"};
   r.syscalls = {SyscallGroup::FILE_OWNERS};
   return r;
 }

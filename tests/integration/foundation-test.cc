@@ -153,8 +153,8 @@ TEST_F(FoundationTest, DaemonsKeepOnlyRoleCapabilities) {
   EXPECT_EQ(statusField(imaged, "NoNewPrivs"), "1");
 
   // crio-stored: exactly the file-owner capabilities.
-  uint64_t storedCaps =
-      capabilityMask({0 /*CHOWN*/, 1 /*DAC_OVERRIDE*/, 3 /*FOWNER*/, 27 /*MKNOD*/, 31 /*SETFCAP*/});
+  uint64_t storedCaps = capabilityMask(
+      {0 /*CHOWN*/, 1 /*DAC_OVERRIDE*/, 3 /*FOWNER*/, 4 /*FSETID*/, 27 /*MKNOD*/, 31 /*SETFCAP*/});
   EXPECT_EQ(std::stoull(statusField(stored, "CapEff"), nullptr, 16), storedCaps);
   EXPECT_EQ(std::stoull(statusField(stored, "CapBnd"), nullptr, 16), storedCaps);
 
