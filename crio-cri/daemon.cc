@@ -2,6 +2,8 @@
 
 #include <pwd.h>
 
+#include <filesystem>
+
 #include "common/log.h"
 
 namespace crio::cri {
@@ -21,8 +23,25 @@ std::vector<uid_t> imagedUids(const Config& config) {
 
 }  // namespace
 
-Daemon::Daemon(Config config)
+std::vector<std::string> monitorPrograms(const Config& config) {
+  std::vector<std::string> programs;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::string beside = ec ? "/usr/bin/crio-conmon"
+                          : (self.parent_path().parent_path() / "crio-conmon/crio-conmon").string();
+  // An installed crio-cri has crio-conmon in the same folder; a build tree has it one folder over.
+  std::string installed = ec ? "" : (self.parent_path() / "crio-conmon").string();
+  if (!installed.empty() && std::filesystem::exists(installed)) beside = installed;
+  programs.push_back(beside);
+  for (const auto& [name, handler] : config.runtimes) {
+    if (!handler.monitorPath.empty()) programs.push_back(handler.monitorPath);
+  }
+  return programs;
+}
+
+Daemon::Daemon(Config config, MonitorLauncher launcher)
     : config_(std::move(config)),
+      launcher_(std::move(launcher)),
       loop_(std::make_unique<ipc::LoopThread>()),
       workers_(std::make_unique<WorkerPool>(WORKER_THREADS)) {}
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/config.h"
+#include "common/monitor-launcher.h"
 #include "common/worker-pool.h"
 #include "ipc/loop-thread.h"
 #include "ipc/peer.h"
@@ -17,9 +18,13 @@ namespace crio::cri {
 // How many blocking CRI calls run at once; more wait in the pool's queue.
 constexpr unsigned WORKER_THREADS = 16;
 
+// The crio-conmon binaries the configured runtime handlers use (monitor_path, or crio-conmon
+// next to crio-cri's own executable).
+std::vector<std::string> monitorPrograms(const Config& config);
+
 class Daemon {
  public:
-  explicit Daemon(Config config);
+  Daemon(Config config, MonitorLauncher launcher);
   ~Daemon();
 
   // Connects to crio-imaged and crio-stored (returns at once; connections come up in the
@@ -32,6 +37,7 @@ class Daemon {
 
   ipc::LoopThread& loop() { return *loop_; }
   WorkerPool& workers() { return *workers_; }
+  MonitorLauncher& launcher() { return launcher_; }
 
   ipc::PeerState imagedState() const;
   ipc::PeerState storedState() const;
@@ -43,6 +49,7 @@ class Daemon {
  private:
   mutable std::mutex configMutex_;
   Config config_;
+  MonitorLauncher launcher_;
   std::unique_ptr<ipc::LoopThread> loop_;
   std::unique_ptr<WorkerPool> workers_;
   kj::Own<ipc::Peer> imaged_;

@@ -102,9 +102,11 @@ int run(int argc, char** argv) {
   makeDirectories(config.stateDir, 0700);
   makeDirectories(config.listen.substr(0, config.listen.rfind('/')), 0755);
   CriSocket socket(config.listen);
+  // Forked before the drop: monitors and containers must not inherit crio-cri's restrictions.
+  MonitorLauncher launcher = MonitorLauncher::start(monitorPrograms(config));
   enterRole(NAME, role(), config.selfSeccomp && !flags.noSeccomp);
 
-  Daemon daemon(config);
+  Daemon daemon(config, std::move(launcher));
   daemon.start();
 
   RuntimeService runtimeService(daemon);

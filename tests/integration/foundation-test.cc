@@ -142,6 +142,9 @@ TEST_F(FoundationTest, SigtermStopsEveryDaemonAndRemovesEverySocket) {
 
 TEST_F(FoundationTest, DaemonsKeepOnlyRoleCapabilities) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  // Sockets exist before a daemon drops privileges; a ready runtime means every daemon has
+  // answered an RPC, which it serves only after the drop.
+  ASSERT_TRUE(suite_.waitRuntimeReady(true, 5s));
   pid_t imaged = suite_.daemon("crio-imaged")->pid();
   pid_t stored = suite_.daemon("crio-stored")->pid();
   pid_t cri = suite_.daemon("crio-cri")->pid();
