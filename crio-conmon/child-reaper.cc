@@ -8,12 +8,14 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "crio-conmon/container-field.h"
 
 namespace crio::conmon {
 
 ChildReaper::ChildReaper(kj::UnixEventPort& port)
     : port_(port), loop_(signalLoop().eagerlyEvaluate([](kj::Exception&& e) {
-        log::error("child reaper stopped", {{"error", e.getDescription().cStr()}});
+        log::error("child reaper stopped",
+                   {containerField(), {"error", e.getDescription().cStr()}});
       })) {}
 
 kj::Promise<void> ChildReaper::signalLoop() {
@@ -64,7 +66,8 @@ void ChildReaper::reap() {
       fulfiller->fulfill(kj::cp(status));
       continue;
     }
-    log::debug("reaped an orphan", {{"pid", pid}, {"exit_code", exitCodeFromStatus(status)}});
+    log::debug("reaped an orphan",
+               {containerField(), {"pid", pid}, {"exit_code", exitCodeFromStatus(status)}});
     if (unclaimed_.size() == MAX_UNCLAIMED) unclaimed_.pop_front();
     unclaimed_.emplace_back(pid, status);
   }

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "crio-conmon/container-field.h"
 
 namespace crio::conmon {
 
@@ -146,11 +147,15 @@ void ContainerLog::flush() {
     ssize_t n = ::write(fd_, out_.data() + done, out_.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
       static log::RateLimit limit(std::chrono::seconds(10));
       unsigned suppressed = 0;
       if (limit.allow(suppressed)) {
         log::error("writing the container log failed; output is lost",
-                   {{"path", path_}, {"error", strerror(errno)}, {"suppressed", suppressed}});
+                   {containerField(),
+                    {"path", path_},
+                    {"error", strerror(err)},
+                    {"suppressed", suppressed}});
       }
       dropped_ += out_.size() - done;
       break;
@@ -164,7 +169,8 @@ void ContainerLog::flush() {
 void ContainerLog::sync() {
   flush();
   if (fd_ >= 0 && fsync(fd_) != 0) {
-    log::warn("fsync of the container log failed", {{"path", path_}, {"error", strerror(errno)}});
+    log::warn("fsync of the container log failed",
+              {containerField(), {"path", path_}, {"error", strerror(errno)}});
   }
 }
 
@@ -184,7 +190,7 @@ void ContainerLog::truncateFile() {
   }
   // Without a new file, the old one is emptied in place, so that the limit still holds.
   log::warn("replacing the container log failed; truncating it in place",
-            {{"path", path_}, {"error", strerror(err)}});
+            {containerField(), {"path", path_}, {"error", strerror(err)}});
   if (ftruncate(fd_, 0) == 0) fileSize_ = 0;
 }
 
