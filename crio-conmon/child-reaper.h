@@ -42,6 +42,10 @@ class ChildReaper {
   kj::Promise<void> loop_;
 };
 
+// Sends `signal` to `pid` only while it is a child of the monitor that was not reaped yet (alive
+// or a zombie), so that the signal cannot reach a process that reused the pid. False otherwise.
+bool signalChild(pid_t pid, int signal);
+
 // The exit code a container runtime reports for a wait status: the exit status, or 128+N when
 // signal N ended the process (137 for SIGKILL).
 int exitCodeFromStatus(int status);

@@ -37,7 +37,7 @@ TEST(OciRuntimeArgsTest, CreateAndExec) {
             (Args{"create", "--bundle", "/b", "--pid-file", "/b/pid", "--console-socket",
                   "/s/c.sock", "c1"}));
   EXPECT_EQ(OciRuntime::execArgs("/b/p.json", "/b/e.pid", "", "c1"),
-            (Args{"exec", "--process", "/b/p.json", "--pid-file", "/b/e.pid", "c1"}));
+            (Args{"exec", "--detach", "--process", "/b/p.json", "--pid-file", "/b/e.pid", "c1"}));
 }
 
 class OciRuntimeRunTest : public ::testing::Test {

@@ -65,7 +65,8 @@ std::vector<std::string> OciRuntime::execArgs(const std::string& processJson,
                                               const std::string& pidFile,
                                               const std::string& consoleSocket,
                                               const std::string& id) {
-  std::vector<std::string> args{"exec", "--process", processJson, "--pid-file", pidFile};
+  std::vector<std::string> args{"exec",      "--detach",   "--process",
+                                processJson, "--pid-file", pidFile};
   if (!consoleSocket.empty()) {
     args.push_back("--console-socket");
     args.push_back(consoleSocket);

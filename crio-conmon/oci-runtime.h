@@ -3,7 +3,7 @@
 // Command lines, with the global options first as both runtimes expect:
 //   RUNTIME [--root ROOT] [ARG...] create --bundle BUNDLE --pid-file FILE [--console-socket S] ID
 //   RUNTIME [--root ROOT] [ARG...] start ID
-//   RUNTIME [--root ROOT] [ARG...] exec --process PROCESS_JSON --pid-file FILE
+//   RUNTIME [--root ROOT] [ARG...] exec --detach --process PROCESS_JSON --pid-file FILE
 //                                       [--console-socket S] ID
 //   RUNTIME [--root ROOT] [ARG...] delete --force ID
 // The monitor signals the init process itself rather than through `runtime kill`: the process

@@ -18,9 +18,7 @@ Server::Server(kj::LowLevelAsyncIoProvider& lowLevel, kj::UnixEventPort& eventPo
       allowedUids_(std::move(allowedUids)),
       name_(std::move(name)) {}
 
-Server::~Server() {
-  close(listenFd_);
-}
+Server::~Server() = default;
 
 kj::Promise<void> Server::run() {
   return acceptLoop();
@@ -28,7 +26,7 @@ kj::Promise<void> Server::run() {
 
 kj::Promise<void> Server::acceptLoop() {
   while (true) {
-    int fd = accept4(listenFd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(listenFd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR || errno == ECONNABORTED) continue;

@@ -31,7 +31,8 @@ class Server {
   kj::Promise<void> acceptLoop();
 
   kj::LowLevelAsyncIoProvider& lowLevel_;
-  int listenFd_;
+  // Declared before the observer, so that it is closed after the observer left the epoll set.
+  kj::AutoCloseFd listenFd_;
   kj::UnixEventPort::FdObserver observer_;
   capnp::TwoPartyServer server_;
   std::vector<uid_t> allowedUids_;
