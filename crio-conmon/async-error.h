@@ -1,9 +1,9 @@
 // crio::Error inside KJ promise continuations.
 //
 // KJ turns a std::exception thrown by a continuation into a kj::Exception described as
-// "std::exception: MESSAGE", which loses the error's category. Code in continuations that needs
-// its category to reach crio-cri (a timeout, a wrong state) throws with throwAsync(); the RPC
-// edge passes every other failure through normalizeException(), which makes it [internal].
+// "std::exception: MESSAGE", which loses the error's category. So code in a continuation whose
+// error category must reach crio-cri (a timeout, a wrong state) throws with throwAsync(). The
+// RPC edge passes every other failure through normalizeException(), which makes it [internal].
 #pragma once
 
 #include <kj/exception.h>

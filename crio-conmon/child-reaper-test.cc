@@ -84,10 +84,12 @@ TEST_F(ChildReaperTest, AdoptedOrphanIsWaitedFor) {
 TEST_F(ChildReaperTest, OrphanReapedBeforeClaimIsKept) {
   ChildReaper reaper(io_.unixEventPort);
   int out = -1;
-  pid_t pid = runShell("(exit 7) & echo $!", &out);
+  // The subshell outlives the shell by 50 ms, so that it exits as an orphan and not as a job
+  // the shell reaps itself.
+  pid_t pid = runShell("(sleep 0.05; exit 7) & echo $!", &out);
   EXPECT_EQ(exitCodeFromStatus(reaper.onExit(pid).wait(io_.waitScope)), 0);
   pid_t orphan = std::stoi(readAll(out));
-  usleep(100 * 1000);
+  usleep(300 * 1000);
   reaper.reap();
 
   int status = reaper.onExit(orphan).wait(io_.waitScope);

@@ -77,8 +77,8 @@ bool signalChild(pid_t pid, int signal) {
   if (pid <= 0) return false;
   siginfo_t info{};
   if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return false;
-  // si_pid is set when the child has exited and waits as a zombie; it can still be signalled
-  // harmlessly, but it has nothing left to receive the signal.
+  // A non-zero si_pid means the child already exited and is a zombie, so no process is left to
+  // receive the signal.
   if (info.si_pid != 0) return false;
   return kill(pid, signal) == 0;
 }

@@ -1,4 +1,4 @@
-// Reaping every child of the monitor and handing each exit status to whoever waits for it.
+// Reaping every child of the monitor and handing each exit status to the code waiting for it.
 //
 // The monitor is a child subreaper (PR_SET_CHILD_SUBREAPER), so besides the runtime processes it
 // spawns, the container's init process becomes its child once `runtime create` exits, and so

@@ -1,9 +1,9 @@
 // Receiving the pty master of a terminal container or exec from the OCI runtime.
 //
 // Protocol of `--console-socket PATH` (runc and crun): the runtime creates the pty, connects to
-// the unix stream socket at PATH, and sends one message whose SCM_RIGHTS control data carries
-// the master fd; the payload is the pty's name. The monitor accepts one connection from its own
-// uid, keeps the first fd received and closes any other.
+// the unix stream socket at PATH, and sends one message. The message's SCM_RIGHTS control data
+// carries the master fd, and its payload is the pty's name. The monitor accepts one connection
+// from its own uid, keeps the first fd received and closes any other.
 #pragma once
 
 #include <kj/async-unix.h>

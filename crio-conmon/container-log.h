@@ -14,7 +14,7 @@
 // A line is split into P entries when it is longer than MAX_ENTRY_CONTENT, when no newline
 // follows within the caller's flush delay (a shell prompt), and when the stream ends. Output that
 // ends without a newline therefore ends with a P entry and no F, as conmon and containerd write
-// it; the kubelet returns that content without adding a newline.
+// it. The kubelet returns that content without adding a newline.
 //
 // Size limit: before an entry would make the file larger than `maxSize` bytes, the log is
 // truncated: a new empty file is created at PATH.tmp and renamed over PATH, and the entry starts

@@ -1,4 +1,4 @@
-// The container's stdio as the monitor holds it, copied into the CRI log.
+// The container's stdio, kept open by the monitor and copied into the CRI log.
 //
 // Without a terminal the runtime gets pipes as its stdio and hands them on to the container's
 // process (runc and crun do so for a non-terminal process): the write ends of stdout and stderr,
@@ -40,7 +40,7 @@ class ContainerStdio {
   int runtimeStdout() const { return stdoutWrite_.get(); }
   int runtimeStderr() const { return stderrWrite_.get(); }
 
-  // Closes the ends the runtime got, once it runs: only the container holds them then, so the
+  // Closes the ends the runtime got, once it runs. Then only the container has them open, so the
   // monitor sees end of file when the container's processes are gone.
   void closeRuntimeEnds();
 

@@ -200,13 +200,13 @@ void Container::createFailed(const Error& error) {
   writeRecord();
   createdFulfiller_->reject(ipc::toKjException(error));
   exitedFulfiller_->fulfill();
-  doneTask_ =
-      timer_.afterDelay(CREATE_FAILED_LINGER)
-          .then([this]() {
-            log::info("nobody removed the failed container; monitor ends", {containerField()});
-            doneFulfiller_->fulfill();
-          })
-          .eagerlyEvaluate(nullptr);
+  doneTask_ = timer_.afterDelay(CREATE_FAILED_LINGER)
+                  .then([this]() {
+                    log::info("the failed container was not deleted in time; monitor exits",
+                              {containerField()});
+                    doneFulfiller_->fulfill();
+                  })
+                  .eagerlyEvaluate(nullptr);
 }
 
 kj::Promise<ContainerState> Container::waitCreated() {
@@ -234,8 +234,8 @@ kj::Promise<void> Container::onInitExit(int status) {
 }
 
 void Container::finishExit() {
-  // The OOM killer counts its kill after sending SIGKILL, so the victim can be reaped first;
-  // the counter is read once more now that the output was drained.
+  // The OOM killer counts a kill after it sends SIGKILL, so the victim can be reaped before the
+  // count grows. Reading the counter again after the drain catches that.
   if (!state_.oomKilled && oom_->oomKilled()) {
     state_.oomKilled = true;
     state_.reason = exitReason(state_.exitCode, true);

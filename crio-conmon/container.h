@@ -2,10 +2,10 @@
 //
 // Status moves creating -> created -> running -> stopped. A failed or timed-out create goes from
 // creating to stopped with reason CreateFailed; a created container killed before start goes to
-// stopped too. The init process becomes the monitor's child after `runtime create` (the monitor
-// is a child subreaper); its exit is recorded from the wait status, after which the rest of its
-// output is read, the log is synced and the exit record is written. Only then do waitExit() and
-// stop() resolve.
+// stopped too. The init process becomes the monitor's child after `runtime create`, because the
+// monitor is a child subreaper. Its exit code comes from the wait status. Then the rest of its
+// output is read, the log is synced and the exit record is written, and only then do waitExit()
+// and stop() resolve.
 //
 // The monitor's work ends (whenDone()) after remove(), or CREATE_FAILED_LINGER after a failed
 // create that nobody removed; it keeps answering state() until then.

@@ -83,7 +83,7 @@ nlohmann::json execProcess(const nlohmann::json& config, const ExecRequest& requ
   return process;
 }
 
-// Everything one exec holds until it ends.
+// The state of one exec, kept until the exec ends.
 struct ExecRunner::Session {
   ExecRunner& runner;
   std::string processFile;

@@ -7,8 +7,8 @@
 // removed after.
 //
 // With --detach the runtime hands its stdio (the monitor's pipes) straight to the command and
-// exits once the command runs; the command then becomes the monitor's child (the monitor is a
-// child subreaper), and the monitor waits for the command itself. In the foreground the runtime
+// exits once the command runs. The command then becomes the monitor's child, because the monitor
+// is a child subreaper, and the monitor waits for the command itself. In the foreground the runtime
 // would copy the output and wait for its end, which processes the command left behind can delay
 // for as long as they live. After the command's exit, output still buffered is read for at most
 // EXEC_DRAIN_LIMIT (less once EXEC_DRAIN_QUIET passes without data).

@@ -1,6 +1,6 @@
-// crio-conmon: the monitor of one container. It runs the OCI runtime for its container, holds
-// the container's stdio, writes the CRI log, records the exit, and serves the Monitor interface
-// (ipc/conmon.capnp) to crio-cri, which may restart and reconnect at any time.
+// crio-conmon: the monitor of one container. It runs the OCI runtime for its container, keeps
+// the container's stdio open, writes the CRI log and records the exit. It serves the Monitor
+// interface (ipc/conmon.capnp) to crio-cri, which may restart and reconnect at any time.
 //
 // Privileges: the monitor keeps what it was started with and installs no seccomp filter and no
 // no_new_privs. The runtime it executes inherits the capability bounding set, seccomp filters
@@ -92,6 +92,10 @@ int run(int argc, char** argv) {
   validateMonitorOptions(options);
   setLoggedContainerId(options.containerId);
 
+  // Launchers start monitors in a session of their own. One that did not would share its
+  // terminal and process group, whose signals (Ctrl-C, hangup) must not reach the monitor. This
+  // fails harmlessly (EPERM) when the monitor leads its process group.
+  if (getsid(0) != getpid()) setsid();
   // The monitor must not keep a mount busy through its working folder.
   if (chdir("/") != 0) failSyscall("chdir", "/");
   // The container's init, reparented when `runtime create` exits, becomes the monitor's child.

@@ -44,7 +44,7 @@ class OciRuntimeRunTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { kj::UnixEventPort::captureSignal(SIGCHLD); }
 
-  // /bin/sh stands in for the runtime: run({"-c", SCRIPT}) runs SCRIPT.
+  // /bin/sh replaces the runtime here, so run({"-c", SCRIPT}) runs SCRIPT.
   std::unique_ptr<kj::AsyncIoContext> io_ =
       std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
   // Held by pointer: a member promise's destructor may throw, a fixture's may not.

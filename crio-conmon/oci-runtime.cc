@@ -15,8 +15,8 @@ namespace crio::conmon {
 
 namespace {
 
-// After the runtime exited, its output is read until this long passes without data; processes
-// it left behind (the container's init, for create) may hold the pipe open.
+// After the runtime exited, its output is read until this long passes without data. Processes it
+// left behind (the container's init, for create) may hold the pipe open.
 constexpr auto OUTPUT_QUIET = 10 * kj::MILLISECONDS;
 constexpr auto OUTPUT_LIMIT = 100 * kj::MILLISECONDS;
 

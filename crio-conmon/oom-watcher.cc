@@ -53,9 +53,9 @@ std::string unescapeMountField(std::string_view field) {
   return out;
 }
 
-bool hasOption(std::string_view options, std::string_view wanted) {
+bool hasOption(std::string_view options, std::string_view name) {
   for (auto option : split(options, ',')) {
-    if (option == wanted) return true;
+    if (option == name) return true;
   }
   return false;
 }

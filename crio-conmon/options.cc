@@ -61,26 +61,26 @@ void validateMonitorOptions(MonitorOptions& o) {
     if (!isIdCharacter(id[i], i == 0)) {
       fail(ErrorCategory::INVALID_ARGUMENT,
            "--container-id \"" + id +
-               "\" may hold only letters, digits, '_', '-' and '.', and starts with a letter or "
+               "\" is invalid: use letters, digits, '_', '-' and '.', starting with a letter or "
                "digit");
     }
   }
+
   requireAbsolute(o.bundle, "--bundle");
   requireAbsolute(o.socketPath, "--socket");
   requireAbsolute(o.exitDir, "--exit-dir");
   if (!o.logPath.empty()) requireAbsolute(o.logPath, "--log-path");
-  if (o.logSizeMax > 0 && o.logSizeMax < MIN_LOG_SIZE_MAX) {
+
+  if (o.logSizeMax < -1 || (o.logSizeMax > 0 && o.logSizeMax < MIN_LOG_SIZE_MAX)) {
     fail(ErrorCategory::INVALID_ARGUMENT, "--log-size-max must be -1, 0 or at least " +
                                               std::to_string(MIN_LOG_SIZE_MAX) + ", got " +
                                               std::to_string(o.logSizeMax));
   }
-  if (o.logSizeMax < -1) {
-    fail(ErrorCategory::INVALID_ARGUMENT,
-         "--log-size-max must not be below -1, got " + std::to_string(o.logSizeMax));
-  }
   if (o.createTimeoutSeconds <= 0) {
-    fail(ErrorCategory::INVALID_ARGUMENT, "--create-timeout must be positive");
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         "--create-timeout must be positive, got " + std::to_string(o.createTimeoutSeconds));
   }
+
   if (o.containerPidFile.empty()) o.containerPidFile = o.bundle + "/pidfile";
   requireAbsolute(o.containerPidFile, "--container-pid-file");
 }

@@ -1,7 +1,7 @@
 // The monitor's command line: what crio-cri passes when it starts a monitor for one container.
 //
 //   crio-conmon --container-id ID --bundle DIR --runtime PATH [--runtime-root DIR]
-//               [--runtime-arg ARG]... --socket PATH --exit-dir DIR [--log-path FILE]
+//               [--runtime-arg=ARG]... --socket PATH --exit-dir DIR [--log-path FILE]
 //               [--log-size-max BYTES] [--stdin] [--tty] [--container-pid-file FILE]
 //               [--create-timeout SECONDS] [--ready-fd FD] [--log-level LEVEL] [--config FILE]
 //

@@ -50,8 +50,8 @@ namespace {
     }
   }
 
-  // The runtime dies with the monitor, as it would with conmon: an operation whose result
-  // nobody can record any more is not carried on.
+  // The runtime dies with the monitor, as it does with conmon, because the result of its
+  // operation could no longer be recorded.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);
 
@@ -100,8 +100,8 @@ pid_t spawn(const SpawnOptions& options) {
   close(errorPipe[0]);
   if (n <= 0) return pid;
 
-  // The child exited without exec; no event loop turn has run since the fork, so reaping it
-  // here cannot race the ChildReaper.
+  // The child exited without exec. spawn() has not returned to the event loop since the fork,
+  // so the ChildReaper cannot have reaped it.
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
