@@ -255,6 +255,7 @@ void Container::writeRecord() {
   record.createdAt = state_.createdAt;
   record.startedAt = state_.startedAt;
   record.finishedAt = state_.finishedAt;
+  recorded_ = true;
   try {
     writeExitRecord(options_.exitDir, record);
   } catch (const Error& e) {
@@ -383,16 +384,15 @@ kj::Promise<void> Container::remove() {
   }
   log::info("Deleting container", {containerField()});
   removalFailed_ = false;
-  bool wasCreated = state_.status == Status::CREATED;
   auto removal =
       runtime_.run(OciRuntime::deleteArgs(options_.containerId), RUNTIME_COMMAND_TIMEOUT)
-          .then([this, wasCreated](CommandResult result) -> kj::Promise<void> {
+          .then([this](CommandResult result) -> kj::Promise<void> {
             requireSuccess(result, "delete");
-            // Deleting a created container kills its init; its exit is recorded first.
-            if (!wasCreated) return kj::READY_NOW;
+            // The monitor ends only after the exit record is written: deleting a created
+            // container kills its init, and a container that just exited may still be drained.
             return exitedPromise_.addBranch().exclusiveJoin(timer_.afterDelay(KILL_WAIT).then([]() {
               failAsync(ErrorCategory::DEADLINE_EXCEEDED,
-                        "container did not exit after runtime delete");
+                        "the container's exit was not recorded after runtime delete");
             }));
           })
           .then(
@@ -416,6 +416,16 @@ kj::Promise<void> Container::remove() {
 
 kj::Promise<void> Container::whenDone() {
   return donePromise_.addBranch();
+}
+
+void Container::recordPendingExit() {
+  if (state_.status != Status::STOPPED || recorded_) return;
+  if (log_) {
+    log_->flushPartial(Stream::STDOUT, realtimeNanos());
+    log_->flushPartial(Stream::STDERR, realtimeNanos());
+    log_->sync();
+  }
+  writeRecord();
 }
 
 }  // namespace crio::conmon

@@ -86,6 +86,9 @@ class Container {
 
   kj::Promise<void> whenDone();
 
+  // Records an exit whose output is still being drained, for a monitor that ends on a signal.
+  void recordPendingExit();
+
  private:
   kj::Promise<void> runCreate();
   kj::Promise<void> afterCreateExited(int status, kj::Promise<kj::AutoCloseFd> terminal);
@@ -109,6 +112,7 @@ class Container {
   std::optional<Error> createError_;
   bool starting_ = false;
   bool initReaped_ = false;
+  bool recorded_ = false;  // the exit record is written
 
   kj::Own<ContainerLog> log_;
   kj::Own<ContainerStdio> stdio_;

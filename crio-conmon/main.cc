@@ -128,6 +128,7 @@ int run(int argc, char** argv) {
       container.whenDone());
 
   // On SIGTERM or SIGINT the container keeps running: only the monitor ends.
+  container.recordPendingExit();
   if (!activated) unlink(options.socketPath.c_str());
   log::info(
       "monitor ends",
