@@ -8,7 +8,7 @@
 // and stop() resolve.
 //
 // The monitor's work ends (whenDone()) after remove(), or CREATE_FAILED_LINGER after a failed
-// create that nobody removed; it keeps answering state() until then.
+// create that was not removed. Until then it serves state().
 #pragma once
 
 #include <kj/async-unix.h>
