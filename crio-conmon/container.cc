@@ -130,7 +130,7 @@ kj::Promise<void> Container::runCreate() {
         KJ_IF_MAYBE (s, status) {
           return afterCreateExited(*s, kj::mv(terminal));
         }
-        ::kill(pid, SIGKILL);
+        signalChild(pid, SIGKILL);
         return exit.addBranch().then([this](int) -> kj::Promise<void> {
           // What the killed create left behind in the runtime's state goes too.
           cleanupTask_ =
@@ -169,9 +169,12 @@ void Container::created(pid_t pid, kj::Maybe<kj::AutoCloseFd> terminal) {
   try {
     initExit = reaper_.onExit(pid);
   } catch (const Error& e) {
-    // Without the wait status there is no exit code to report; the container must not run
-    // unmonitored.
-    ::kill(pid, SIGKILL);
+    // Without the wait status there is no exit code to report, so the container must not run
+    // unmonitored. It is removed by id: a pid that is not the monitor's child may be anyone's.
+    cleanupTask_ =
+        runtime_.run(OciRuntime::deleteArgs(options_.containerId), RUNTIME_COMMAND_TIMEOUT)
+            .ignoreResult()
+            .eagerlyEvaluate(nullptr);
     throw e.withContext("monitoring the container's init process");
   }
   state_.pid = pid;
