@@ -32,7 +32,8 @@ class Server {
   kj::Promise<void> acceptLoop();
 
   kj::LowLevelAsyncIoProvider& lowLevel_;
-  kj::AutoCloseFd listenFd_;  // declared before observer_, so it is closed after it
+  // Declared before the observer, so that it is closed after the observer left the epoll set.
+  kj::AutoCloseFd listenFd_;
   kj::UnixEventPort::FdObserver observer_;
   capnp::TwoPartyServer server_;
   std::vector<uid_t> allowedUids_;
