@@ -214,6 +214,22 @@ TEST_F(PodNetworkTest, DeleteWithoutCacheUsesCurrentConfig) {
   tearDownPodNetwork(settings_, request());
   EXPECT_EQ(calls(), "fake-chain DEL\nfake-main DEL\n");
   EXPECT_FALSE(input("fake-main", "DEL").contains("prevResult"));
+
+  // Without a recorded ADD, a failing DEL does not block the pod's removal.
+  setFile("fake-main-DEL.exit", "1");
+  EXPECT_NO_THROW(tearDownPodNetwork(settings_, request()));
+  fs::remove(root_ + "/bin/fake-chain");
+  EXPECT_NO_THROW(tearDownPodNetwork(settings_, request()));
+}
+
+TEST_F(PodNetworkTest, FailedDeleteKeepsCacheForRetry) {
+  setUpPodNetwork(settings_, request());
+  setFile("fake-main-DEL.exit", "1");
+  EXPECT_THROW(tearDownPodNetwork(settings_, request()), Error);
+  EXPECT_TRUE(readCniCache(settings_.cacheDir, "fake-net", "pod-a").has_value());
+  fs::remove(root_ + "/calls/fake-main-DEL.exit");
+  tearDownPodNetwork(settings_, request());
+  EXPECT_FALSE(readCniCache(settings_.cacheDir, "fake-net", "pod-a").has_value());
 }
 
 TEST_F(PodNetworkTest, Version031HasNoCheckNorDeletePrevResult) {

@@ -236,7 +236,16 @@ void tearDownPodNetwork(const CniSettings& settings, const PodNetworkRequest& re
     entry.netns = request.netnsPath;
     entry.cniArgs = composeCniArgs(request);
     entry.capabilityArgs = capabilityArgs(request);
-    entries.push_back(std::move(entry));
+    // The cache entry is written before any plugin runs, so without one no ADD ran for this pod:
+    // this DEL is only hygiene, and a failure (such as a plugin missing from the current
+    // configuration) must not keep the pod from being removed.
+    try {
+      deleteAttachment(settings, request, entry);
+    } catch (const std::exception& e) {
+      log::warn("CNI DEL without a recorded attachment failed; ignored because no ADD ran",
+                {{"pod", request.podId}, {"network", entry.network}, {"error", e.what()}});
+    }
+    return;
   }
   for (const auto& entry : entries)
     deleteAttachment(settings, request, entry);

@@ -49,11 +49,11 @@ struct PodNetworkStatus {
 // the first plugin error (see runCniPlugin), with the network and pod as context.
 PodNetworkStatus setUpPodNetwork(const CniSettings& settings, const PodNetworkRequest& request);
 
-// Removes the pod from every network it has a cache entry for, or when there is none, from the
-// current configuration (without prevResult). CNI_NETNS is left empty when request.netnsPath is
-// no longer a pinned namespace (after a reboot), which plugins accept on DEL. Succeeds when
-// there is nothing to remove. The cache entry is removed only after every plugin succeeded, so
-// a failed DEL can be retried.
+// Removes the pod from every network it has a cache entry for. When there is none, no ADD ran,
+// and a DEL with the current configuration (without prevResult) is tried, but its failure is
+// only logged. CNI_NETNS is left empty when request.netnsPath is no longer a pinned namespace
+// (after a reboot), which plugins accept on DEL. A cache entry is removed only after every
+// plugin succeeded, so a failed DEL can be retried.
 void tearDownPodNetwork(const CniSettings& settings, const PodNetworkRequest& request);
 
 // Runs CHECK with the cached attachment. Succeeds without running anything for versions before
