@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times pinning and CNI ADD/DEL of one pod at a time with the real plugins of /usr/lib/cni, on a
-# test-only bridge (crt-br0, 10.244.213.0/24) that the benchmark removes again, together with
-# the iptables chains portmap leaves and the ip_forward value the bridge plugin changes.
+# test-only bridge (crt-br0, 10.244.213.0/24). The benchmark removes the bridge afterwards, with
+# the iptables chains portmap leaves, and restores the ip_forward value the bridge plugin changes.
 #
 #   bench/pod-network.sh [--iterations N]     (default 20; needs root)
 set -euo pipefail

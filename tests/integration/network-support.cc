@@ -216,6 +216,7 @@ GreetingServer::~GreetingServer() {
 std::string runAsCrioCri(const std::function<void()>& fn) {
   int fds[2];
   if (pipe(fds) != 0) return "pipe failed";
+
   pid_t child = fork();
   if (child == 0) {
     close(fds[0]);
@@ -253,12 +254,14 @@ std::string runAsCrioCri(const std::function<void()>& fn) {
     (void)ignored;
     _exit(error.empty() ? 0 : 1);
   }
+
   close(fds[1]);
   std::string error;
   char buffer[4096];
   for (ssize_t n; (n = read(fds[0], buffer, sizeof(buffer))) > 0;)
     error.append(buffer, static_cast<size_t>(n));
   close(fds[0]);
+
   int status = 0;
   waitpid(child, &status, 0);
   if (error.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {

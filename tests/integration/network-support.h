@@ -78,7 +78,7 @@ int listenInNamespace(const std::string& netns, int port);
 // within two seconds.
 std::string fetchGreeting(const std::string& ip, int port);
 
-// Answers every connection on `listener` with `greeting` until destroyed.
+// Replies to every connection on `listener` with `greeting` until destroyed.
 class GreetingServer {
  public:
   GreetingServer(int listener, std::string greeting);

@@ -299,7 +299,7 @@ TEST_F(NetworkTest, ReadyWithRealConfig) {
 
 // Without portmap's SNAT, the host reaches a hostPort through the bridge gateway but not through
 // 127.0.0.1: nothing sets route_localnet on the bridge or masquerades 127.0.0.1, so the pod has
-// no way to answer a packet from 127.0.0.1.
+// no way to reply to a packet from 127.0.0.1.
 TEST_F(NetworkTest, HostPortOnLoopbackNeedsPortmapSnat) {
   writeConflist(R"(, "snat": false)");
   std::string netns = pin("pod-nosnat");
