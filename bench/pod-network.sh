@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "pod-network.sh: run as root: the benchmark creates namespaces, a bridge and iptables rules" >&2
+  echo "pod-network.sh: run as root: it creates namespaces, a bridge and iptables rules" >&2
   exit 1
 fi
 export CCACHE_BASEDIR="$PWD"
