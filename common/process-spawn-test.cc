@@ -63,21 +63,22 @@ TEST(ProcessSpawnTest, EnvironmentIsExactlyTheRequested) {
 }
 
 TEST(ProcessSpawnTest, TimeoutKillsTheWholeProcessGroup) {
-  // The background sleep stands for a helper the program started; it writes its pid first.
+  // The background sleep stands for a process the program started; its pid is printed first.
   ProcessRequest request = shell("sleep 30 & echo $!; sleep 30");
   request.timeout = std::chrono::milliseconds(300);
   ProcessResult result = runProcess(request);
   EXPECT_TRUE(result.timedOut);
   EXPECT_EQ(result.signal, SIGKILL);
   EXPECT_LT(result.elapsed, std::chrono::seconds(5));
-  pid_t helper = std::stoi(result.stdoutData);
-  // The helper was killed too. Init reaps it at its own pace, so a zombie counts as dead.
+  pid_t background = std::stoi(result.stdoutData);
+  // The background process was killed too. Init reaps it at its own pace, so a zombie counts as
+  // dead.
   bool dead = false;
   for (int i = 0; i < 500 && !dead; ++i) {
-    dead = isDeadOrZombie(helper);
+    dead = isDeadOrZombie(background);
     if (!dead) usleep(10000);
   }
-  EXPECT_TRUE(dead) << "helper " << helper << " survived";
+  EXPECT_TRUE(dead) << "background process " << background << " survived";
 }
 
 TEST(ProcessSpawnTest, OversizedStdoutKillsTheChild) {

@@ -1,4 +1,4 @@
-// Helpers shared by the pod network tests and the pod network benchmark: a test-only CNI network
+// Code shared by the pod network tests and the pod network benchmark: a test-only CNI network
 // on the host and the means to leave the host as it was.
 //
 // The network is a bridge named TEST_BRIDGE with host-local addresses from TEST_SUBNET, set up
@@ -70,8 +70,8 @@ class HostNetworkGuard {
   std::vector<Rules> rules_;
 };
 
-// Listens on TCP `port` inside the network namespace at `netns`, from a helper thread that joins
-// it; the socket stays in that namespace. Returns the listening socket, or -1.
+// Listens on TCP `port` inside the network namespace at `netns`, from a short-lived thread that
+// joins it; the socket stays in that namespace. Returns the listening socket, or -1.
 int listenInNamespace(const std::string& netns, int port);
 
 // Connects from the host to ip:port and returns what the server wrote, "" when nothing arrived
