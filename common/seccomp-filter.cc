@@ -229,7 +229,9 @@ constexpr const char* BASE[] = {
 constexpr const char* SPAWN[] = {"execve", "execveat", "vfork", "fork"};
 constexpr const char* MOUNT[] = {"mount",  "umount2",  "pivot_root", "move_mount", "open_tree",
                                  "fsopen", "fsconfig", "fsmount",    "fspick",     "mount_setattr"};
-constexpr const char* NAMESPACES[] = {"setns", "unshare"};
+// sethostname and setdomainname change only the caller's UTS namespace: crio-cri names a pod's
+// new UTS namespace from the child that created it (common/namespace-pinning.cc).
+constexpr const char* NAMESPACES[] = {"setns", "unshare", "sethostname", "setdomainname"};
 constexpr const char* FILE_OWNERS[] = {"chown",     "fchown",      "lchown",       "fchownat",
                                        "mknod",     "mknodat",     "setxattr",     "lsetxattr",
                                        "fsetxattr", "removexattr", "lremovexattr", "fremovexattr"};

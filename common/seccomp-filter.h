@@ -17,7 +17,7 @@ enum class SyscallGroup {
   NETWORK,      // AF_INET, AF_INET6 and AF_NETLINK sockets (resolver, registry client)
   SPAWN,        // execve and friends: the process starts other programs
   MOUNT,        // mount, umount2, pivot_root, move_mount...
-  NAMESPACES,   // setns, unshare
+  NAMESPACES,   // setns, unshare, sethostname and setdomainname (for a new UTS namespace)
   FILE_OWNERS,  // chown family, mknod, setxattr family: keeping owners and device nodes of files
   PROCESS_IDS,  // setuid/setgid family (for children started under another identity)
   TRACE,        // ptrace and process_vm_readv: never granted now, listed so the intent is explicit
