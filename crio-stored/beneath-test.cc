@@ -29,7 +29,8 @@ TEST(BeneathTest, RefusesEscapes) {
   EXPECT_THROW(splitEntryPath(std::string(256, 'n')), Error);
   EXPECT_THROW(splitEntryPath(std::string(5000, 'n')), Error);
   std::string deep;
-  for (int i = 0; i < 300; ++i) deep += "d/";
+  for (int i = 0; i < 300; ++i)
+    deep += "d/";
   EXPECT_THROW(splitEntryPath(deep), Error);
 }
 

@@ -162,8 +162,7 @@ TEST_F(ImageStoreTest, HeldLayersKeepTheirImage) {
   store_.commitImage(image("{}", layers, {"held:1"}));
   store_.addHolder(layers[1], "container-1234");
   EXPECT_EQ(store_.holders(layers[1]), std::vector<std::string>{"container-1234"});
-  EXPECT_EQ(categoryOf([&] { store_.removeImage("held:1"); }),
-            ErrorCategory::FAILED_PRECONDITION);
+  EXPECT_EQ(categoryOf([&] { store_.removeImage("held:1"); }), ErrorCategory::FAILED_PRECONDITION);
   EXPECT_TRUE(store_.findImage("held:1"));
 
   store_.removeHolder(layers[1], "container-1234");

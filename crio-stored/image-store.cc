@@ -175,7 +175,8 @@ std::vector<std::string> ImageStore::forgetLayers(const std::vector<std::string>
   for (const auto& chain : lost) {
     auto users = db_.prepare("SELECT DISTINCT image_id FROM image_layers WHERE chain_id = ?");
     users.bind(1, chain);
-    while (users.step()) images.insert(users.text(0));
+    while (users.step())
+      images.insert(users.text(0));
   }
   for (const auto& id : images) {
     db_.prepare("DELETE FROM images WHERE id = ?").bind(1, id).run();
@@ -216,7 +217,8 @@ std::vector<std::string> ImageStore::holders(const std::string& chainId) {
   auto stmt = db_.prepare("SELECT holder FROM holders WHERE chain_id = ? ORDER BY holder");
   stmt.bind(1, chainId);
   std::vector<std::string> result;
-  while (stmt.step()) result.push_back(stmt.text(0));
+  while (stmt.step())
+    result.push_back(stmt.text(0));
   return result;
 }
 
@@ -229,8 +231,8 @@ void ImageStore::validate(const ImageRecord& image, std::vector<LayerRecord>& la
          "image id must be 64 hex digits, got \"" + image.id.substr(0, 80) + "\"");
   }
   if (image.names.size() > MAX_IMAGE_NAMES) {
-    fail(ErrorCategory::INVALID_ARGUMENT, "more than " + std::to_string(MAX_IMAGE_NAMES) +
-                                              " names for image " + image.id);
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         "more than " + std::to_string(MAX_IMAGE_NAMES) + " names for image " + image.id);
   }
   for (const auto& name : image.names) {
     if (name.empty()) fail(ErrorCategory::INVALID_ARGUMENT, "empty image name");
@@ -249,8 +251,7 @@ void ImageStore::validate(const ImageRecord& image, std::vector<LayerRecord>& la
   requireBounded(image.manifest, MAX_IMAGE_BLOB, "image manifest");
   requireBounded(image.manifestMediaType, MAX_IMAGE_NAME_LENGTH, "manifest media type");
   if (!image.config.empty() && sha256Hex(image.config) != image.id) {
-    fail(ErrorCategory::INVALID_ARGUMENT,
-         "the config does not hash to the image id " + image.id);
+    fail(ErrorCategory::INVALID_ARGUMENT, "the config does not hash to the image id " + image.id);
   }
 
   if (image.layerChainIds.size() > MAX_IMAGE_LAYERS) {
@@ -285,7 +286,8 @@ ImageRecord ImageStore::commitImage(const ImageRecord& image) {
   validate(image, layers);
 
   uint64_t size = image.config.size() + image.manifest.size();
-  for (const auto& layer : layers) size += layer.size;
+  for (const auto& layer : layers)
+    size += layer.size;
   std::string top = layers.empty() ? "" : layers.back().chainId;
 
   auto existing = db_.prepare("SELECT 1 FROM images WHERE id = ?");
@@ -362,15 +364,17 @@ ImageRecord ImageStore::loadImage(const std::string& id) {
 
   auto names = db_.prepare("SELECT name FROM image_names WHERE image_id = ? ORDER BY rowid");
   names.bind(1, id);
-  while (names.step()) image.names.push_back(names.text(0));
-  auto digests =
-      db_.prepare("SELECT digest FROM image_digests WHERE image_id = ? ORDER BY rowid");
+  while (names.step())
+    image.names.push_back(names.text(0));
+  auto digests = db_.prepare("SELECT digest FROM image_digests WHERE image_id = ? ORDER BY rowid");
   digests.bind(1, id);
-  while (digests.step()) image.repoDigests.push_back(digests.text(0));
+  while (digests.step())
+    image.repoDigests.push_back(digests.text(0));
   auto layers =
       db_.prepare("SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY position");
   layers.bind(1, id);
-  while (layers.step()) image.layerChainIds.push_back(layers.text(0));
+  while (layers.step())
+    image.layerChainIds.push_back(layers.text(0));
   return image;
 }
 
@@ -378,9 +382,11 @@ std::vector<ImageRecord> ImageStore::listImages() {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::string> ids;
   auto stmt = db_.prepare("SELECT id FROM images ORDER BY created_at, id");
-  while (stmt.step()) ids.push_back(stmt.text(0));
+  while (stmt.step())
+    ids.push_back(stmt.text(0));
   std::vector<ImageRecord> images;
-  for (const auto& id : ids) images.push_back(loadImage(id));
+  for (const auto& id : ids)
+    images.push_back(loadImage(id));
   return images;
 }
 

@@ -26,7 +26,7 @@ constexpr const char* DATABASE_FILE = "stored.db";
 // Bounds on what a client may record for one image.
 constexpr size_t MAX_IMAGE_NAMES = 256;
 constexpr size_t MAX_IMAGE_NAME_LENGTH = 1024;
-constexpr size_t MAX_IMAGE_LAYERS = 500;  // overlayfs stacks at most ~500 lower layers
+constexpr size_t MAX_IMAGE_LAYERS = 500;            // overlayfs stacks at most ~500 lower layers
 constexpr size_t MAX_IMAGE_BLOB = 8 * 1024 * 1024;  // config and manifest each
 
 struct LayerRecord {
@@ -85,6 +85,8 @@ class ImageStore {
   std::optional<ImageRecord> findImage(const std::string& reference);
   // Removes the image with its names and digests, and the records of the layers it leaves
   // unused. FAILED_PRECONDITION when a container holds one of its layers.
+  // TODO(someday): layers imported by a pull that never committed its image stay until an
+  // image using them is removed; a periodic sweep of unused layers would free them.
   RemovedImage removeImage(const std::string& reference);
 
  private:

@@ -61,7 +61,8 @@ class LayerStoreTest : public ::testing::Test {
       std::string path = entry.path().string().substr(dir_.path().size());
       if (path.rfind("/stored.db", 0) != 0) paths.insert(path);
     }
-    for (const auto& layer : images_.listLayers()) paths.insert("record " + layer.chainId);
+    for (const auto& layer : images_.listLayers())
+      paths.insert("record " + layer.chainId);
     return paths;
   }
 
@@ -118,7 +119,8 @@ TEST_F(LayerStoreTest, HostileLayersLeaveTheStoreUnchanged) {
   };
   std::string good = TarBuilder().file("a", std::string(100000, 'a')).file("b", "b").bytes();
   std::string corrupt = testing::gzip(good);
-  for (size_t i = corrupt.size() / 3; i < corrupt.size() / 3 + 64; ++i) corrupt[i] ^= 0x33;
+  for (size_t i = corrupt.size() / 3; i < corrupt.size() / 3 + 64; ++i)
+    corrupt[i] ^= 0x33;
   std::vector<Case> cases = {
       {"traversal", TarBuilder().file("ok", "1").file("../../x", "x").bytes(),
        "layer entry \"../../x\""},
@@ -176,7 +178,8 @@ TEST_F(LayerStoreTest, ChainOfThreeSharedByTwoImages) {
   RemovedImage removed = images_.removeImage("a:1");
   EXPECT_TRUE(removed.freedLayers.empty());
   layers_.deleteLayers(removed.freedLayers);
-  for (const auto& id : chain) EXPECT_TRUE(fs::exists(layerDir(id)));
+  for (const auto& id : chain)
+    EXPECT_TRUE(fs::exists(layerDir(id)));
 
   removed = images_.removeImage(b.id);
   EXPECT_EQ(removed.freedLayers.size(), 3u);
@@ -191,7 +194,8 @@ TEST_F(LayerStoreTest, ChainOfThreeSharedByTwoImages) {
 
 TEST_F(LayerStoreTest, ConcurrentImportsOfOneLayerUnpackOnce) {
   TarBuilder builder;
-  for (int i = 0; i < 200; ++i) builder.file("f" + std::to_string(i), std::string(20000, 'x'));
+  for (int i = 0; i < 200; ++i)
+    builder.file("f" + std::to_string(i), std::string(20000, 'x'));
   std::string tar = builder.bytes();
   std::string blob = testing::gzip(tar);
 
@@ -209,7 +213,8 @@ TEST_F(LayerStoreTest, ConcurrentImportsOfOneLayerUnpackOnce) {
       }
     });
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   for (int i = 0; i < THREADS; ++i) {
     EXPECT_EQ(errors[i], "");
     EXPECT_EQ(results[i].chainId, results[0].chainId);

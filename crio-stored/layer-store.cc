@@ -161,7 +161,8 @@ RecoveryReport LayerStore::recover() {
   }
 
   std::set<std::string> recorded;
-  for (const auto& layer : images_.listLayers()) recorded.insert(digestHex(layer.chainId));
+  for (const auto& layer : images_.listLayers())
+    recorded.insert(digestHex(layer.chainId));
   std::set<std::string> present;
   for (const auto& name : listNames(layersFd_.get())) {
     if (recorded.count(name) == 0) {

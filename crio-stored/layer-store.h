@@ -49,11 +49,11 @@ struct StoreUsage {
 };
 
 struct RecoveryReport {
-  unsigned staging = 0;      // interrupted imports removed
-  unsigned removing = 0;     // interrupted deletions finished
-  unsigned uncommitted = 0;  // layer directories the database did not know, removed
-  std::vector<std::string> lostLayers;   // recorded layers whose directory was missing
-  std::vector<std::string> lostImages;   // images forgotten with them
+  unsigned staging = 0;                 // interrupted imports removed
+  unsigned removing = 0;                // interrupted deletions finished
+  unsigned uncommitted = 0;             // layer directories the database did not know, removed
+  std::vector<std::string> lostLayers;  // recorded layers whose directory was missing
+  std::vector<std::string> lostImages;  // images forgotten with them
 };
 
 class LayerStore {

@@ -13,7 +13,8 @@ using testing::blobFd;
 
 std::string sample() {
   std::string data;
-  for (int i = 0; i < 200000; ++i) data += std::to_string(i * 7919) + "\n";
+  for (int i = 0; i < 200000; ++i)
+    data += std::to_string(i * 7919) + "\n";
   return data;
 }
 
@@ -21,7 +22,8 @@ std::string sample() {
 std::string drain(LayerStream& stream) {
   std::string out;
   char buffer[4096];
-  while (size_t n = stream.read(buffer, sizeof(buffer))) out.append(buffer, n);
+  while (size_t n = stream.read(buffer, sizeof(buffer)))
+    out.append(buffer, n);
   return out;
 }
 
@@ -43,8 +45,7 @@ TEST(LayerStreamTest, DecodesEachCompressionAndHashesTheOutput) {
   } cases[] = {
       {data, "application/vnd.oci.image.layer.v1.tar", Compression::NONE},
       {testing::gzip(data), "application/vnd.oci.image.layer.v1.tar+gzip", Compression::GZIP},
-      {testing::gzip(data), "application/vnd.docker.image.rootfs.diff.tar.gzip",
-       Compression::GZIP},
+      {testing::gzip(data), "application/vnd.docker.image.rootfs.diff.tar.gzip", Compression::GZIP},
       {testing::zstd(data), "application/vnd.oci.image.layer.v1.tar+zstd", Compression::ZSTD},
       {testing::zstd(data), "", Compression::ZSTD},
   };
@@ -99,7 +100,8 @@ TEST(LayerStreamTest, TruncatedStreamsFail) {
 
 TEST(LayerStreamTest, CorruptGzipFails) {
   std::string blob = testing::gzip(sample());
-  for (size_t i = 100; i < 200; ++i) blob[i] = static_cast<char>(blob[i] ^ 0x5a);
+  for (size_t i = 100; i < 200; ++i)
+    blob[i] = static_cast<char>(blob[i] ^ 0x5a);
   UniqueFd fd(blobFd(blob));
   LayerStream stream(fd.get(), "");
   try {
@@ -124,7 +126,10 @@ TEST(LayerStreamTest, MediaTypesAreChecked) {
               LayerStream(fd.get(), "application/vnd.oci.image.layer.v1.tar+gzip+encrypted");
             }),
             ErrorCategory::UNIMPLEMENTED);
-  UniqueFd xz(blobFd(std::string("\xfd" "7zXZ\0rest", 10)));
+  UniqueFd xz(
+      blobFd(std::string("\xfd"
+                         "7zXZ\0rest",
+                         10)));
   EXPECT_EQ(categoryOf([&] { LayerStream(xz.get(), ""); }), ErrorCategory::UNIMPLEMENTED);
 }
 

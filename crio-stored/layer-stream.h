@@ -31,6 +31,8 @@ Compression declaredCompression(std::string_view mediaType);
 // Bound on the zstd window a blob may ask for (2^27 = 128 MiB of memory per import).
 constexpr int ZSTD_MAX_WINDOW_LOG = 27;
 
+// TODO(perf): decompressing and hashing on a second thread, ahead of the tar reader, would
+// overlap them with the file writes (about half of an unpack each, see bench/unpack-layer.sh).
 class LayerStream {
  public:
   // Does not own `fd`. Throws INVALID_ARGUMENT when the media type and the bytes disagree on

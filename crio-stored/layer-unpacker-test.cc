@@ -77,7 +77,10 @@ TEST_F(LayerUnpackerTest, WritesEveryKindOfEntry) {
       .symlink("etc/localtime", "/usr/share/zoneinfo/UTC")
       .symlink("etc/relative", "../home/user/notes")
       .hardlink("etc/hostname.link", "etc/hostname")
-      .add({.path = "dev/null", .type = EntryType::CHAR_DEVICE, .mode = 0666, .devMajor = 1,
+      .add({.path = "dev/null",
+            .type = EntryType::CHAR_DEVICE,
+            .mode = 0666,
+            .devMajor = 1,
             .devMinor = 3})
       .add({.path = "dev/loop0", .type = EntryType::BLOCK_DEVICE, .mode = 0660, .devMajor = 7})
       .add({.path = "run/fifo", .type = EntryType::FIFO, .mode = 0600})
@@ -136,6 +139,14 @@ TEST_F(LayerUnpackerTest, WritesEveryKindOfEntry) {
   EXPECT_EQ(st.st_mtime, 1234567);
   ASSERT_EQ(lstat(path("etc").c_str(), &st), 0);
   EXPECT_EQ(st.st_mtime, 1700000000);  // set after its children were written
+}
+
+TEST_F(LayerUnpackerTest, KeepsNamesAsBytes) {
+  std::string name = "caf\xc3\xa9/na\xc3\xafve \xe2\x9c\x93.txt";
+  std::string latin1 = "latin1-\xe9";
+  unpack(TarBuilder().file(name, "utf-8").file(latin1, "raw").bytes());
+  EXPECT_EQ(readFile(path(name)), "utf-8");
+  EXPECT_EQ(readFile(path(latin1)), "raw");
 }
 
 TEST_F(LayerUnpackerTest, ConvertsWhiteoutsForOverlayfs) {
@@ -199,8 +210,8 @@ TEST_F(LayerUnpackerTest, RefusesPathsOutOfTheLayer) {
 }
 
 TEST_F(LayerUnpackerTest, NeverWritesThroughASymlink) {
-  for (const std::string& target : {outside_.path(), std::string("../../../../../../tmp"),
-                                    std::string(".")}) {
+  for (const std::string& target :
+       {outside_.path(), std::string("../../../../../../tmp"), std::string(".")}) {
     testing::TempDir fresh;
     TarBuilder tar;
     tar.symlink("evil", target).file("evil/pwned", "gotcha");
@@ -266,7 +277,8 @@ TEST_F(LayerUnpackerTest, DevicePolicyIsExplicit) {
 
 TEST_F(LayerUnpackerTest, EntryCountIsBounded) {
   TarBuilder tar;
-  for (int i = 0; i < 5; ++i) tar.file("f" + std::to_string(i), "");
+  for (int i = 0; i < 5; ++i)
+    tar.file("f" + std::to_string(i), "");
   UnpackOptions small;
   small.maxEntries = 4;
   EXPECT_NE(failure(tar.bytes(), small).find("more than 4 entries"), std::string::npos);

@@ -159,8 +159,8 @@ bool Unpacker::clearPath(int parentFd, const std::string& name, bool keepDirecto
 
 void Unpacker::writeFile(const TarEntry& entry, int parentFd, const std::string& name) {
   clearPath(parentFd, name, false);
-  UniqueFd fd(openat(parentFd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                     0600));
+  UniqueFd fd(
+      openat(parentFd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) failSyscall("create", name);
 
   uint64_t end = 0;
@@ -199,8 +199,8 @@ void Unpacker::makeDirectory(const TarEntry& entry, int parentFd,
 
 void Unpacker::makeSymlink(const TarEntry& entry, int parentFd, const std::string& name) {
   if (entry.linkTarget.empty() || entry.linkTarget.size() > MAX_LINK_TARGET) {
-    fail(ErrorCategory::INVALID_ARGUMENT, "symlink target is empty or longer than " +
-                                              std::to_string(MAX_LINK_TARGET) + " bytes");
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         "symlink target is empty or longer than " + std::to_string(MAX_LINK_TARGET) + " bytes");
   }
   clearPath(parentFd, name, false);
   // The target is stored as text and never followed here; a container resolves it inside its

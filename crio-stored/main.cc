@@ -3,6 +3,7 @@
 #include <kj/async-io.h>
 #include <sys/resource.h>
 
+#include <clocale>
 #include <iostream>
 
 #include "common/daemon.h"
@@ -29,7 +30,8 @@ constexpr unsigned METADATA_THREADS = 2;
 RolePrivileges role() {
   RolePrivileges r;
   // FSETID: without it, chmod silently drops the setgid bit of a file whose group the daemon is
-  // not in (measured with tests/integration/stored-test.cc: "setgid lost"), and layers must keep it.
+  // not in (measured with tests/integration/stored-test.cc: "setgid lost"), and layers must keep
+  // it.
   r.capabilities = {"CHOWN", "FOWNER", "DAC_OVERRIDE", "MKNOD", "SETFCAP", "FSETID"};
   r.syscalls = {SyscallGroup::FILE_OWNERS};
   return r;
@@ -53,6 +55,9 @@ int run(int argc, char** argv) {
   app.add_option("--storage-dir", storageDir, "Storage root ([crio] root)");
   CLI11_PARSE(app, argc, argv);
 
+  // pax archives carry names in UTF-8, which libarchive converts to the locale's charset: with a
+  // UTF-8 locale the bytes stay as they are (in "C" they stay too, with a warning).
+  setlocale(LC_CTYPE, "C.UTF-8");
   log::setup(NAME, log::Level::INFO);
   LoadedConfig loaded = loadDaemonConfig(flags);
   Config& config = loaded.config;

@@ -1,6 +1,12 @@
+// GCC 12 sees kj::_::ExceptionOr<T>'s value (a kj::Maybe) as maybe-uninitialized when T is a
+// std::vector or std::optional moved out of a resolved promise; it is set on that path. The
+// warning comes from inlined library headers, so it is turned off for the whole file.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include "crio-stored/stored-server.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <functional>
 #include <memory>
@@ -67,12 +73,15 @@ void fillLayer(const LayerRecord& layer, schema::LayerInfo::Builder out) {
 void fillImage(const ImageRecord& image, schema::ImageRecord::Builder out) {
   out.setId(image.id);
   auto names = out.initNames(static_cast<unsigned>(image.names.size()));
-  for (unsigned i = 0; i < names.size(); ++i) names.set(i, image.names[i]);
+  for (unsigned i = 0; i < names.size(); ++i)
+    names.set(i, image.names[i]);
   auto digests = out.initRepoDigests(static_cast<unsigned>(image.repoDigests.size()));
-  for (unsigned i = 0; i < digests.size(); ++i) digests.set(i, image.repoDigests[i]);
+  for (unsigned i = 0; i < digests.size(); ++i)
+    digests.set(i, image.repoDigests[i]);
   out.setTopChainId(image.topChainId);
   auto layers = out.initLayerChainIds(static_cast<unsigned>(image.layerChainIds.size()));
-  for (unsigned i = 0; i < layers.size(); ++i) layers.set(i, image.layerChainIds[i]);
+  for (unsigned i = 0; i < layers.size(); ++i)
+    layers.set(i, image.layerChainIds[i]);
   out.setConfig(asData(image.config));
   out.setManifest(asData(image.manifest));
   out.setManifestMediaType(image.manifestMediaType);
@@ -140,7 +149,9 @@ kj::Promise<void> StoredServer::importLayer(ImportLayerContext context) {
                               kj::Maybe<int> maybeFd) mutable -> kj::Promise<void> {
       return ipc::serve([&]() {
         int fd = -1;
-        KJ_IF_MAYBE(received, maybeFd) { fd = *received; }
+        KJ_IF_MAYBE (received, maybeFd) {
+          fd = *received;
+        }
         if (fd < 0) {
           fail(ErrorCategory::INVALID_ARGUMENT,
                "the file handle carries no file descriptor (it must come over the unix socket)");
@@ -148,6 +159,12 @@ kj::Promise<void> StoredServer::importLayer(ImportLayerContext context) {
         // Our own copy: the capability's descriptor goes when the capability does.
         auto blob = std::make_shared<UniqueFd>(fcntl(fd, F_DUPFD_CLOEXEC, 0));
         if (!*blob) failSyscall("dup layer blob descriptor");
+        // A pipe or socket could be held open forever by the sender and pin a worker thread.
+        struct stat st;
+        if (fstat(blob->get(), &st) != 0) failSyscall("stat layer blob");
+        if (!S_ISREG(st.st_mode)) {
+          fail(ErrorCategory::INVALID_ARGUMENT, "the layer blob is not a regular file");
+        }
         log::debug("importing layer",
                    {{"diff_id", request.diffId}, {"parent", request.parentChainId}});
         return onWorker<LayerRecord>(importPool_,
@@ -166,13 +183,14 @@ kj::Promise<void> StoredServer::importLayer(ImportLayerContext context) {
 kj::Promise<void> StoredServer::commitImage(CommitImageContext context) {
   return ipc::serve([&]() {
     ImageRecord image = readImage(context.getParams().getImage());
-    return onWorker<ImageRecord>(metadataPool_,
-                                 [this, image]() {
-                                   ImageRecord stored = images_.commitImage(image);
-                                   log::info("committed image", {{"image", stored.id},
-                                                                 {"layers", stored.layerChainIds.size()}});
-                                   return stored;
-                                 })
+    return onWorker<ImageRecord>(
+               metadataPool_,
+               [this, image]() {
+                 ImageRecord stored = images_.commitImage(image);
+                 log::info("committed image",
+                           {{"image", stored.id}, {"layers", stored.layerChainIds.size()}});
+                 return stored;
+               })
         .then([context](ImageRecord&& stored) mutable {
           fillImage(stored, context.getResults().initImage());
         });
@@ -181,12 +199,13 @@ kj::Promise<void> StoredServer::commitImage(CommitImageContext context) {
 
 kj::Promise<void> StoredServer::listImages(ListImagesContext context) {
   return ipc::serve([&]() {
-    return onWorker<std::vector<ImageRecord>>(metadataPool_, [this]() {
-             return images_.listImages();
-           }).then([context](std::vector<ImageRecord>&& images) mutable {
-      auto list = context.getResults().initImages(static_cast<unsigned>(images.size()));
-      for (unsigned i = 0; i < list.size(); ++i) fillImage(images[i], list[i]);
-    });
+    return onWorker<std::vector<ImageRecord>>(metadataPool_,
+                                              [this]() { return images_.listImages(); })
+        .then([context](std::vector<ImageRecord>&& images) mutable {
+          auto list = context.getResults().initImages(static_cast<unsigned>(images.size()));
+          for (unsigned i = 0; i < list.size(); ++i)
+            fillImage(images[i], list[i]);
+        });
   });
 }
 
@@ -208,32 +227,31 @@ kj::Promise<void> StoredServer::removeImage(RemoveImageContext context) {
   return ipc::serve([&]() {
     std::string reference =
         boundedText(context.getParams().getReference(), MAX_IMAGE_NAME_LENGTH, "reference");
-    return onWorker<bool>(metadataPool_,
-                          [this, reference]() {
-                            RemovedImage removed = images_.removeImage(reference);
-                            if (removed.removed) {
-                              log::info("removed image",
-                                        {{"image", removed.id},
-                                         {"freed_layers", removed.freedLayers.size()}});
-                            }
-                            layers_.deleteLayers(removed.freedLayers);
-                            return removed.removed;
-                          })
+    return onWorker<bool>(
+               metadataPool_,
+               [this, reference]() {
+                 RemovedImage removed = images_.removeImage(reference);
+                 if (removed.removed) {
+                   log::info("removed image",
+                             {{"image", removed.id}, {"freed_layers", removed.freedLayers.size()}});
+                 }
+                 layers_.deleteLayers(removed.freedLayers);
+                 return removed.removed;
+               })
         .then([context](bool removed) mutable { context.getResults().setRemoved(removed); });
   });
 }
 
 kj::Promise<void> StoredServer::imageFsUsage(ImageFsUsageContext context) {
   return ipc::serve([&]() {
-    return onWorker<StoreUsage>(metadataPool_, [this]() {
-             return layers_.usage();
-           }).then([context](StoreUsage&& usage) mutable {
-      auto out = context.getResults().initUsage();
-      out.setMountpoint(usage.mountpoint);
-      out.setUsedBytes(usage.bytes);
-      out.setInodesUsed(usage.inodes);
-      out.setTimestamp(usage.timestamp);
-    });
+    return onWorker<StoreUsage>(metadataPool_, [this]() { return layers_.usage(); })
+        .then([context](StoreUsage&& usage) mutable {
+          auto out = context.getResults().initUsage();
+          out.setMountpoint(usage.mountpoint);
+          out.setUsedBytes(usage.bytes);
+          out.setInodesUsed(usage.inodes);
+          out.setTimestamp(usage.timestamp);
+        });
   });
 }
 

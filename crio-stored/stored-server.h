@@ -21,8 +21,8 @@ constexpr size_t MAX_MEDIA_TYPE = 256;
 
 class StoredServer final : public ipc::DaemonServer<ipc::schema::Stored::Server> {
  public:
-  StoredServer(ipc::DaemonInfo info, ImageStore& images, LayerStore& layers,
-               WorkerPool& importPool, WorkerPool& metadataPool);
+  StoredServer(ipc::DaemonInfo info, ImageStore& images, LayerStore& layers, WorkerPool& importPool,
+               WorkerPool& metadataPool);
 
   kj::Promise<void> hasLayer(HasLayerContext context) override;
   kj::Promise<void> importLayer(ImportLayerContext context) override;

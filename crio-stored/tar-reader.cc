@@ -62,8 +62,13 @@ bool TarReader::next(TarEntry& entry) {
   int rc = archive_read_next_header(archive_, &e);
   if (rc == ARCHIVE_EOF) return false;
   if (rc == ARCHIVE_WARN) {
-    const char* detail = archive_error_string(archive_);
-    log::warn("tar header warning", {{"detail", detail != nullptr ? detail : ""}});
+    // Such as a name that is not valid in the locale's charset: the name is kept as bytes.
+    if (!warned_) {
+      const char* detail = archive_error_string(archive_);
+      log::warn("tar header warning (logged once per layer)",
+                {{"detail", detail != nullptr ? detail : ""}});
+      warned_ = true;
+    }
   } else if (rc != ARCHIVE_OK) {
     failArchive("damaged tar archive");
   }

@@ -23,17 +23,17 @@ class LayerStream;
 enum class EntryType { FILE, DIRECTORY, SYMLINK, HARDLINK, CHAR_DEVICE, BLOCK_DEVICE, FIFO };
 
 struct TarEntry {
-  std::string path;        // as written in the archive, not yet checked
+  std::string path;  // as written in the archive, not yet checked
   EntryType type = EntryType::FILE;
   std::string linkTarget;  // SYMLINK: the target text; HARDLINK: the path of the other entry
   uint32_t mode = 0;       // permission bits with setuid, setgid and sticky (07777)
   uid_t uid = 0;
   gid_t gid = 0;
-  uint64_t size = 0;       // FILE: bytes of content (holes included)
+  uint64_t size = 0;  // FILE: bytes of content (holes included)
   uint32_t devMajor = 0;
   uint32_t devMinor = 0;
   timespec mtime{};
-  timespec atime{};        // mtime when the archive has none
+  timespec atime{};                                         // mtime when the archive has none
   std::vector<std::pair<std::string, std::string>> xattrs;  // name, value
 };
 
@@ -63,6 +63,7 @@ class TarReader {
   std::vector<unsigned char> buffer_;
   std::string streamError_;  // an exception from the stream, carried through libarchive
   int streamErrorCategory_ = -1;
+  bool warned_ = false;
 };
 
 }  // namespace crio::stored

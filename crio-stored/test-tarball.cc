@@ -70,6 +70,9 @@ std::string TarBuilder::bytes() const {
   std::string out;
   struct archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
+  // Names go into the archive as the bytes given (a pax "hdrcharset=BINARY" record where they
+  // are not ASCII), whatever the test's locale.
+  archive_write_set_options(a, "hdrcharset=BINARY");
   archive_write_open(a, &out, nullptr, appendCallback, nullptr);
   for (const Spec& spec : specs_) {
     struct archive_entry* e = archive_entry_new();
@@ -85,9 +88,8 @@ std::string TarBuilder::bytes() const {
       archive_entry_set_rdevmajor(e, spec.devMajor);
       archive_entry_set_rdevminor(e, spec.devMinor);
     }
-    archive_entry_set_size(e, spec.type == EntryType::FILE
-                                  ? static_cast<la_int64_t>(spec.content.size())
-                                  : 0);
+    archive_entry_set_size(
+        e, spec.type == EntryType::FILE ? static_cast<la_int64_t>(spec.content.size()) : 0);
     for (const auto& [name, value] : spec.xattrs) {
       archive_entry_xattr_add_entry(e, name.c_str(), value.data(), value.size());
     }

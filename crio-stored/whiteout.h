@@ -21,10 +21,10 @@ constexpr std::string_view OPAQUE_MARKER = ".wh..wh..opq";
 constexpr const char* OPAQUE_XATTR = "user.overlay.opaque";
 
 enum class WhiteoutKind {
-  NONE,     // an ordinary name
-  DELETE,   // .wh.NAME: `target` is NAME
-  OPAQUE,   // .wh..wh..opq
-  META,     // another .wh..wh. name: skipped
+  NONE,    // an ordinary name
+  DELETE,  // .wh.NAME: `target` is NAME
+  OPAQUE,  // .wh..wh..opq
+  META,    // another .wh..wh. name: skipped
 };
 
 struct Whiteout {

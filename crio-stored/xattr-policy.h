@@ -21,8 +21,8 @@
 namespace crio::stored {
 
 constexpr size_t MAX_XATTRS_PER_ENTRY = 128;
-constexpr size_t MAX_XATTR_NAME = 255;      // XATTR_NAME_MAX
-constexpr size_t MAX_XATTR_VALUE = 65536;   // XATTR_SIZE_MAX
+constexpr size_t MAX_XATTR_NAME = 255;     // XATTR_NAME_MAX
+constexpr size_t MAX_XATTR_VALUE = 65536;  // XATTR_SIZE_MAX
 
 enum class XattrVerdict { KEEP, DROP_OVERLAY, DROP_PRIVILEGED, DROP_NOT_ON_TYPE, DROP_UNKNOWN };
 

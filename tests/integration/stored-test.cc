@@ -185,12 +185,12 @@ TEST_F(StoredIntegrationTest, ImportsCommitsFindsAndRemovesOverTheSocket) {
   top.file("etc/.wh.motd", "").dir("var/cache").file("var/cache/.wh..wh..opq", "");
   std::string topTar = top.bytes();
 
-  auto l0 = importLayer(client, writeBlob(baseTar, "base"), testing::digestOf(baseTar), "")
-                .wait(ws);
+  auto l0 =
+      importLayer(client, writeBlob(baseTar, "base"), testing::digestOf(baseTar), "").wait(ws);
   std::string l0Chain = l0.getLayer().getChainId();
   EXPECT_EQ(l0Chain, testing::digestOf(baseTar));
-  auto l1 = importLayer(client, writeBlob(topTar, "top"), testing::digestOf(topTar), l0Chain)
-                .wait(ws);
+  auto l1 =
+      importLayer(client, writeBlob(topTar, "top"), testing::digestOf(topTar), l0Chain).wait(ws);
   std::string l1Chain = l1.getLayer().getChainId();
   EXPECT_EQ(std::string(l1.getLayer().getParentChainId().cStr()), l0Chain);
 
@@ -228,8 +228,8 @@ TEST_F(StoredIntegrationTest, ImportsCommitsFindsAndRemovesOverTheSocket) {
   auto chain = record.initLayerChainIds(2);
   chain.set(0, l0Chain);
   chain.set(1, l1Chain);
-  record.setConfig(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(config.data()),
-                                       config.size()));
+  record.setConfig(
+      capnp::Data::Reader(reinterpret_cast<const kj::byte*>(config.data()), config.size()));
   auto committed = commit.send().wait(ws);
   EXPECT_EQ(std::string(committed.getImage().getTopChainId().cStr()), l1Chain);
 
