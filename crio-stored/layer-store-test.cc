@@ -135,13 +135,19 @@ TEST_F(LayerStoreTest, HostileLayersLeaveTheStoreUnchanged) {
        "layer entry \"s/x\""},
       {"hard link out", TarBuilder().hardlink("h", "../../../etc/shadow").bytes(),
        "layer entry \"h\""},
-      {"truncated", good.substr(0, good.size() / 2), ""},
+      {"truncated tar", good.substr(0, good.size() / 2), "runcated"},
+      {"truncated gzip", "", "truncated gzip stream"},
       {"corrupt gzip", "", "corrupt gzip stream"},
   };
   for (auto& c : cases) {
     SCOPED_TRACE(c.name);
-    std::string blob = c.name == "corrupt gzip" ? corrupt : testing::gzip(c.blob);
-    std::string diffId = testing::digestOf(c.name == "corrupt gzip" ? good : c.blob);
+    std::string blob = testing::gzip(c.blob);
+    std::string diffId = testing::digestOf(c.blob);
+    if (c.name == "corrupt gzip" || c.name == "truncated gzip") {
+      std::string whole = testing::gzip(good);
+      blob = c.name == "corrupt gzip" ? corrupt : whole.substr(0, whole.size() / 2);
+      diffId = testing::digestOf(good);
+    }
     std::string message = importFailure(blob, diffId);
     EXPECT_NE(message.find(c.expected), std::string::npos) << message;
     EXPECT_EQ(snapshot(), before);
