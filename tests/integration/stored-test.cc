@@ -332,5 +332,25 @@ TEST_F(StoredIntegrationTest, KilledMidImportLeavesNothingAndARetrySucceeds) {
   EXPECT_TRUE(hasLayer());
 }
 
+TEST_F(StoredIntegrationTest, AClientGoneMidImportDoesNotHurtTheDaemon) {
+  TarBuilder big;
+  for (int i = 0; i < 300; ++i)
+    big.file("f" + std::to_string(i), std::string(64 * 1024, 'q'));
+  std::string tar = big.bytes();
+  std::string blob = writeBlob(tar, "big");
+  std::string diffId = testing::digestOf(tar);
+  Daemon daemon(dir_.path());
+  {
+    Client client(io_, daemon.socket());
+    auto pending = importLayer(client, blob, diffId, "");
+    io_.provider->getTimer().afterDelay(20 * kj::MILLISECONDS).wait(io_.waitScope);
+  }  // the request and the connection go away
+
+  Client client(io_, daemon.socket());
+  auto layer = importLayer(client, blob, diffId, "").wait(io_.waitScope);
+  EXPECT_EQ(std::string(layer.getLayer().getChainId().cStr()), diffId);
+  EXPECT_TRUE(fs::is_empty(storage() + "/staging"));
+}
+
 }  // namespace
 }  // namespace crio::stored
