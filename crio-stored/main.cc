@@ -1,15 +1,20 @@
 // crio-stored: the layer and image store of the suite. Keeps file-owner capabilities and no
 // network address family; its only clients are crio-cri and the container monitors.
 #include <kj/async-io.h>
+#include <sys/resource.h>
 
+#include <clocale>
 #include <iostream>
 
 #include "common/daemon.h"
 #include "common/log.h"
+#include "common/worker-pool.h"
+#include "crio-stored/image-store.h"
+#include "crio-stored/layer-store.h"
+#include "crio-stored/stored-server.h"
 #include "ipc/daemon-info.h"
 #include "ipc/serve.h"
 #include "ipc/server.h"
-#include "ipc/stored.capnp.h"
 #include "ipc/unix-socket.h"
 
 namespace crio::stored {
@@ -17,17 +22,28 @@ namespace {
 
 constexpr const char* NAME = "crio-stored";
 
-class StoredServer final : public ipc::DaemonServer<ipc::schema::Stored::Server> {
- public:
-  using DaemonServer::DaemonServer;
-};
+// Layers unpacked at once; further imports queue.
+constexpr unsigned IMPORT_THREADS = 4;
+// Metadata calls, removals and usage walks.
+constexpr unsigned METADATA_THREADS = 2;
 
 RolePrivileges role() {
   RolePrivileges r;
-  // FSETID keeps setgid bits of layer files whose group the daemon is not in.
+  // FSETID: without it, chmod silently drops the setgid bit of a file whose group the daemon is
+  // not in (measured with tests/integration/stored-test.cc: "setgid lost"), and layers must keep
+  // it.
   r.capabilities = {"CHOWN", "FOWNER", "DAC_OVERRIDE", "MKNOD", "SETFCAP", "FSETID"};
   r.syscalls = {SyscallGroup::FILE_OWNERS};
   return r;
+}
+
+// Walking a layer holds a descriptor per directory level (fs-tree.h): use the hard limit.
+void raiseFileLimit() {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
 }
 
 int run(int argc, char** argv) {
@@ -39,6 +55,9 @@ int run(int argc, char** argv) {
   app.add_option("--storage-dir", storageDir, "Storage root ([crio] root)");
   CLI11_PARSE(app, argc, argv);
 
+  // pax archives carry names in UTF-8, which libarchive converts to the locale's charset: with a
+  // UTF-8 locale the bytes stay as they are (in "C" they stay too, with a warning).
+  setlocale(LC_CTYPE, "C.UTF-8");
   log::setup(NAME, log::Level::INFO);
   LoadedConfig loaded = loadDaemonConfig(flags);
   Config& config = loaded.config;
@@ -50,23 +69,35 @@ int run(int argc, char** argv) {
   }
 
   ipc::captureDaemonSignals();
+  raiseFileLimit();
   makeDirectories(config.storageRoot, 0700);
   makeDirectories(config.storedSocket.substr(0, config.storedSocket.rfind('/')), 0755);
   bool activated = false;
   int listenFd = ipc::listenUnixSocket(config.storedSocket, 0600, "stored", &activated);
 
-  enterRole(NAME, role(), config.selfSeccomp && !flags.noSeccomp);
+  bool seccomp = config.selfSeccomp && !flags.noSeccomp;
+  enterRole(NAME, role(), seccomp);
 
+  // Everything below runs with the role's privileges and under the seccomp filter.
   auto io = kj::setupAsyncIo();
-  auto info = ipc::currentDaemonInfo(NAME, config.selfSeccomp && !flags.noSeccomp);
+  ImageStore images(config.storageRoot + "/" + DATABASE_FILE);
+  LayerStore layers(config.storageRoot, images);
+  layers.recover();
+  WorkerPool importPool(IMPORT_THREADS);
+  WorkerPool metadataPool(METADATA_THREADS);
+
+  auto info = ipc::currentDaemonInfo(NAME, seccomp);
   std::vector<uid_t> allowed(config.allowedPeerUids.begin(), config.allowedPeerUids.end());
-  ipc::Server server(*io.lowLevelProvider, io.unixEventPort, listenFd, kj::heap<StoredServer>(info),
+  ipc::Server server(*io.lowLevelProvider, io.unixEventPort, listenFd,
+                     kj::heap<StoredServer>(info, images, layers, importPool, metadataPool),
                      allowed, config.storedSocket);
   log::info("serving", {{"socket", config.storedSocket}, {"storage", config.storageRoot}});
   ipc::serveUntilTerminated(io, server, "Serving on " + config.storedSocket, [&flags]() {
     loadDaemonConfig(flags);
     log::info("configuration reloaded");
   });
+  // Running unpacks stop at their next entry; their staging directories go at the next start.
+  layers.stop();
   if (!activated) unlink(config.storedSocket.c_str());
   return 0;
 }
