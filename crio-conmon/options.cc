@@ -22,19 +22,18 @@ void requireAbsolute(const std::string& path, const char* flag) {
 }  // namespace
 
 void addMonitorFlags(CLI::App& app, MonitorOptions& o) {
-  app.add_option("--container-id", o.containerId, "Id of the container, as the runtime knows it")
-      ->required();
+  // The per-container options are checked by validateMonitorOptions() rather than marked
+  // required, so that --print-config and --version work without them.
+  app.add_option("--container-id", o.containerId, "Id of the container, as the runtime knows it");
   app.add_option("--bundle", o.bundle,
-                 "OCI bundle folder; its config.json must exist, with root.path mounted")
-      ->required();
-  app.add_option("--runtime", o.runtimePath, "OCI runtime binary (runc or crun)")->required();
+                 "OCI bundle folder; its config.json must exist, with root.path mounted");
+  app.add_option("--runtime", o.runtimePath, "OCI runtime binary (runc or crun)");
   app.add_option("--runtime-root", o.runtimeRoot, "The runtime's --root state folder");
   app.add_option("--runtime-arg", o.runtimeArgs,
                  "Extra global option for the runtime, such as --systemd-cgroup (repeatable)")
       ->allow_extra_args(false);
-  app.add_option("--socket", o.socketPath, "Socket to serve the Monitor API on")->required();
-  app.add_option("--exit-dir", o.exitDir, "Folder of the exit record (written as EXIT_DIR/ID)")
-      ->required();
+  app.add_option("--socket", o.socketPath, "Socket to serve the Monitor API on");
+  app.add_option("--exit-dir", o.exitDir, "Folder of the exit record (written as EXIT_DIR/ID)");
   app.add_option("--log-path", o.logPath,
                  "CRI log file of the container; empty discards the output");
   app.add_option("--log-size-max", o.logSizeMax,
@@ -67,6 +66,7 @@ void validateMonitorOptions(MonitorOptions& o) {
   }
 
   requireAbsolute(o.bundle, "--bundle");
+  if (o.runtimePath.empty()) fail(ErrorCategory::INVALID_ARGUMENT, "--runtime is required");
   requireAbsolute(o.socketPath, "--socket");
   requireAbsolute(o.exitDir, "--exit-dir");
   if (!o.logPath.empty()) requireAbsolute(o.logPath, "--log-path");
