@@ -83,6 +83,10 @@ void Daemon::reload(const Config& fresh) {
   config_.signaturePolicy = fresh.signaturePolicy;
 }
 
+std::string Daemon::podStateDir() const { return config().stateDir + "/pods"; }
+
+std::string Daemon::containerStateDir() const { return config().stateDir + "/containers"; }
+
 ipc::PeerState Daemon::imagedState() const {
   return imaged_ ? imaged_->state() : ipc::PeerState{false, "not started", {}};
 }

@@ -10,6 +10,9 @@
 #include "common/config.h"
 #include "common/monitor-launcher.h"
 #include "common/worker-pool.h"
+#include "crio-cri/container/container.h"
+#include "crio-cri/sandbox/pod-sandbox.h"
+#include "crio-cri/state/object-table.h"
 #include "ipc/loop-thread.h"
 #include "ipc/peer.h"
 
@@ -39,6 +42,13 @@ class Daemon {
   WorkerPool& workers() { return *workers_; }
   MonitorLauncher& launcher() { return launcher_; }
 
+  // Pods and containers in memory; each entry is persisted under podStateDir() and
+  // containerStateDir() by the code that changes it.
+  ObjectTable<PodSandbox>& pods() { return pods_; }
+  ObjectTable<Container>& containers() { return containers_; }
+  std::string podStateDir() const;
+  std::string containerStateDir() const;
+
   ipc::PeerState imagedState() const;
   ipc::PeerState storedState() const;
 
@@ -52,6 +62,8 @@ class Daemon {
   MonitorLauncher launcher_;
   std::unique_ptr<ipc::LoopThread> loop_;
   std::unique_ptr<WorkerPool> workers_;
+  ObjectTable<PodSandbox> pods_{"pod sandbox"};
+  ObjectTable<Container> containers_{"container"};
   kj::Own<ipc::Peer> imaged_;
   kj::Own<ipc::Peer> stored_;
 };
