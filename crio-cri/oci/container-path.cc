@@ -10,7 +10,7 @@ namespace crio::cri::oci {
 std::string cleanContainerPath(std::string_view path, std::string_view field) {
   auto reject = [&](std::string_view reason) {
     fail(ErrorCategory::INVALID_ARGUMENT,
-         std::string(field) + " " + quoted(path) + " " + std::string(reason));
+         std::string(field) + " " + quoteValue(path) + " " + std::string(reason));
   };
 
   if (path.empty()) {

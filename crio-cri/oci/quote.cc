@@ -4,7 +4,7 @@
 
 namespace crio::cri::oci {
 
-std::string quoted(std::string_view value) {
+std::string quoteValue(std::string_view value) {
   std::string out = "\"";
   for (size_t i = 0; i < value.size() && i < MAX_QUOTED_BYTES; i++) {
     unsigned char c = static_cast<unsigned char>(value[i]);

@@ -12,6 +12,6 @@ constexpr size_t MAX_QUOTED_BYTES = 256;
 
 // Returns `value` in double quotes with control bytes, quotes and backslashes escaped (\n, \x00),
 // cut at MAX_QUOTED_BYTES with "..." appended, so that a message stays one readable line.
-std::string quoted(std::string_view value);
+std::string quoteValue(std::string_view value);
 
 }  // namespace crio::cri::oci
