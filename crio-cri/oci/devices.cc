@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <set>
 
 #include "common/error.h"
 #include "crio-cri/oci/container-path.h"
@@ -105,11 +106,11 @@ class DeviceCollector {
   void allowAll() { result.cgroupRules = nlohmann::json::array({rule(true, "", -1, -1, "rwm")}); }
 
  private:
+  std::set<std::string> paths_;
+
   void addNode(const struct stat& st, const std::string& containerPath,
                const std::string& permissions, bool addRule) {
-    for (const auto& existing : result.devices) {
-      if (existing["path"] == containerPath) return;  // the first one for a path wins
-    }
+    if (!paths_.insert(containerPath).second) return;  // the first node for a path wins
     if (result.devices.size() >= MAX_DEVICES) {
       fail(ErrorCategory::RESOURCE_EXHAUSTED,
            "more than " + std::to_string(MAX_DEVICES) + " device nodes for one container");

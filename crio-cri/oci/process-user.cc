@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unordered_set>
 
 #include "common/error.h"
 
@@ -130,9 +131,18 @@ uint32_t resolveImageGroupPart(const AccountFiles& files, std::string_view part)
   return entry->gid;
 }
 
-void appendUnique(std::vector<uint32_t>& gids, uint32_t gid) {
-  if (std::find(gids.begin(), gids.end(), gid) == gids.end()) gids.push_back(gid);
-}
+// A list of gids without repeats, in first-added order.
+class GidList {
+ public:
+  void add(uint32_t gid) {
+    if (seen_.insert(gid).second) gids_.push_back(gid);
+  }
+  std::vector<uint32_t> take() { return std::move(gids_); }
+
+ private:
+  std::vector<uint32_t> gids_;
+  std::unordered_set<uint32_t> seen_;
+};
 
 }  // namespace
 
@@ -192,17 +202,27 @@ ProcessUser resolveProcessUser(const UserRequest& request, const RootfsFiles& ro
     user.gid = checkedId(*request.runAsGroup, "security_context.run_as_group");
   }
 
-  ProcessUser result{user.uid, user.gid, {user.gid}};
+  if (request.supplementalGroups.size() > MAX_ADDITIONAL_GIDS) {
+    fail(ErrorCategory::INVALID_ARGUMENT, "security_context.supplemental_groups has " +
+                                              std::to_string(request.supplementalGroups.size()) +
+                                              " entries, more than the bound of " +
+                                              std::to_string(MAX_ADDITIONAL_GIDS));
+  }
+
+  GidList gids;
+  gids.add(user.gid);
   if (!request.strictSupplementalGroups && !user.name.empty()) {
     for (const auto& group : files.groups) {
       if (std::find(group.members.begin(), group.members.end(), user.name) != group.members.end()) {
-        appendUnique(result.additionalGids, group.gid);
+        gids.add(group.gid);
       }
     }
   }
   for (int64_t gid : request.supplementalGroups) {
-    appendUnique(result.additionalGids, checkedId(gid, "security_context.supplemental_groups"));
+    gids.add(checkedId(gid, "security_context.supplemental_groups"));
   }
+
+  ProcessUser result{user.uid, user.gid, gids.take()};
   if (result.additionalGids.size() > MAX_ADDITIONAL_GIDS) {
     fail(ErrorCategory::INVALID_ARGUMENT,
          "the process would have " + std::to_string(result.additionalGids.size()) +

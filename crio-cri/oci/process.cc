@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdint>
 #include <limits>
+#include <unordered_map>
 
 #include "common/error.h"
 #include "crio-cri/oci/container-path.h"
@@ -26,24 +27,33 @@ void checkNoNul(const std::string& value, const std::string& field) {
   }
 }
 
-// Sets KEY in an environment list, replacing an earlier entry in place.
-void setVariable(std::vector<std::string>& env, const std::string& key, const std::string& value) {
-  std::string prefix = key + "=";
-  for (auto& entry : env) {
-    if (entry.compare(0, prefix.size(), prefix) == 0) {
-      entry = prefix + value;
-      return;
+// An environment under construction: variables in first-set order, found by key in constant
+// time, because an image's Env is untrusted and may be long.
+class Environment {
+ public:
+  void set(const std::string& key, const std::string& value) {
+    auto [it, inserted] = index_.emplace(key, entries_.size());
+    if (inserted) {
+      entries_.emplace_back(key, value);
+    } else {
+      entries_[it->second].second = value;
     }
   }
-  env.push_back(prefix + value);
-}
 
-bool hasVariable(const std::vector<std::string>& env, const std::string& key) {
-  std::string prefix = key + "=";
-  return std::any_of(env.begin(), env.end(), [&](const std::string& entry) {
-    return entry.compare(0, prefix.size(), prefix) == 0;
-  });
-}
+  bool has(const std::string& key) const { return index_.count(key) > 0; }
+
+  std::vector<std::string> list() const {
+    std::vector<std::string> result;
+    result.reserve(entries_.size());
+    for (const auto& [key, value] : entries_)
+      result.push_back(key + "=" + value);
+    return result;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+  std::unordered_map<std::string, size_t> index_;
+};
 
 std::string lower(std::string_view text) {
   std::string result(text);
@@ -92,14 +102,14 @@ std::vector<std::string> resolveArgs(const std::vector<std::string>& command,
 }
 
 std::vector<std::string> buildEnv(const ImageConfig& image, const EnvRequest& request) {
-  std::vector<std::string> env;
+  Environment env;
   for (const auto& entry : image.env) {
     size_t equals = entry.find('=');
     if (equals == std::string::npos || equals == 0) continue;
-    setVariable(env, entry.substr(0, equals), entry.substr(equals + 1));
+    env.set(entry.substr(0, equals), entry.substr(equals + 1));
   }
 
-  if (!request.hostname.empty()) setVariable(env, "HOSTNAME", request.hostname);
+  if (!request.hostname.empty()) env.set("HOSTNAME", request.hostname);
 
   for (size_t i = 0; i < request.envs.size(); i++) {
     const auto& [key, value] = request.envs[i];
@@ -110,12 +120,12 @@ std::vector<std::string> buildEnv(const ImageConfig& image, const EnvRequest& re
     }
     checkNoNul(key, field + ".key");
     checkNoNul(value, field + ".value of " + key);
-    setVariable(env, key, value);
+    env.set(key, value);
   }
 
-  if (!hasVariable(env, "PATH")) setVariable(env, "PATH", DEFAULT_PATH);
-  if (request.tty && !hasVariable(env, "TERM")) setVariable(env, "TERM", "xterm");
-  return env;
+  if (!env.has("PATH")) env.set("PATH", DEFAULT_PATH);
+  if (request.tty && !env.has("TERM")) env.set("TERM", "xterm");
+  return env.list();
 }
 
 std::string resolveWorkingDir(const std::string& requested, const ImageConfig& image) {
