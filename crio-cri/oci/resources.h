@@ -1,13 +1,15 @@
 // cgroup settings of the container (linux.resources apart from devices), its cgroup path and its
 // OOM score.
 //
-// LinuxContainerResources maps field by field; a zero or empty field is left unset, so the cgroup
-// keeps the kernel's default. Memory: when only a limit is given and the host accounts swap,
-// swap is set to the same value, so the container cannot use swap (CRI-O's behaviour); a
-// memory_swap_limit_in_bytes replaces that. Huge page limits are dropped when the host has no
-// hugetlb controller, as CRI-O does with tolerate_missing_hugetlb_controller (its default).
-// `unified` (cgroup v2 files) needs a cgroup v2 host: on a v1 or hybrid host runc would reject
-// it, so a non-empty map fails with FAILED_PRECONDITION here rather than at start.
+// LinuxContainerResources maps field by field. A zero or empty field is left unset, so the
+// cgroup keeps the kernel's default. When only a memory limit is given and the host accounts
+// swap, swap gets the same value, so the container cannot swap (as CRI-O sets it). A
+// memory_swap_limit_in_bytes replaces that value. Huge page limits are dropped when the host has
+// no hugetlb controller, as CRI-O does and as containerd does with its default
+// tolerate_missing_hugetlb_controller = true. `unified` (cgroup v2 files) needs a host on cgroup
+// v2 alone. On a v1 or hybrid host a non-empty map fails with FAILED_PRECONDITION: CRI-O drops it
+// silently there, and containerd passes it on to runc, which then refuses to start.
+
 #pragma once
 
 #include <cstdint>
