@@ -23,7 +23,7 @@ TEST(OciNamespaces, PodModesJoinPinnedFiles) {
   NamespaceOption pod;
   NamespaceOption container;
   container.set_pid(runtime::v1::CONTAINER);
-  NamespacesResult result = buildNamespaces(&pod, &container, PINNED, false);
+  NamespacesResult result = buildNamespaces(&pod, &container, PINNED, false, false);
   EXPECT_EQ(pathOf(result, "network"), "/run/crio/ns/net-1");
   EXPECT_EQ(pathOf(result, "ipc"), "/run/crio/ns/ipc-1");
   EXPECT_EQ(pathOf(result, "uts"), "/run/crio/ns/uts-1");
@@ -39,7 +39,7 @@ TEST(OciNamespaces, NodeModesLeaveEntriesOut) {
   pod.set_ipc(runtime::v1::NODE);
   NamespaceOption container;
   container.set_pid(runtime::v1::NODE);
-  NamespacesResult result = buildNamespaces(&pod, &container, PINNED, false);
+  NamespacesResult result = buildNamespaces(&pod, &container, PINNED, false, false);
   EXPECT_EQ(pathOf(result, "network"), "(host)");
   EXPECT_EQ(pathOf(result, "uts"), "(host)");
   EXPECT_EQ(pathOf(result, "ipc"), "(host)");
@@ -50,36 +50,41 @@ TEST(OciNamespaces, NodeModesLeaveEntriesOut) {
 TEST(OciNamespaces, PidPodAndTarget) {
   NamespaceOption container;
   container.set_pid(runtime::v1::POD);
-  EXPECT_EQ(pathOf(buildNamespaces(nullptr, &container, PINNED, false), "pid"),
+  EXPECT_EQ(pathOf(buildNamespaces(nullptr, &container, PINNED, false, false), "pid"),
             "/run/crio/ns/pid-1");
   container.set_pid(runtime::v1::TARGET);
-  EXPECT_EQ(pathOf(buildNamespaces(nullptr, &container, PINNED, false), "pid"),
+  EXPECT_EQ(pathOf(buildNamespaces(nullptr, &container, PINNED, false, false), "pid"),
             "/run/crio/ns/pid-target");
-  EXPECT_CRIO_ERROR(buildNamespaces(nullptr, &container, PodNamespacePaths{}, false),
+  EXPECT_CRIO_ERROR(buildNamespaces(nullptr, &container, PodNamespacePaths{}, false, false),
                     ErrorCategory::FAILED_PRECONDITION, "target_id");
 }
 
 TEST(OciNamespaces, UnpinnedMeansNewNamespaces) {
-  NamespacesResult result = buildNamespaces(nullptr, nullptr, PodNamespacePaths{}, true);
+  NamespacesResult result = buildNamespaces(nullptr, nullptr, PodNamespacePaths{}, true, false);
   for (const char* type : {"network", "uts", "ipc", "pid", "mount", "cgroup"}) {
     EXPECT_EQ(pathOf(result, type), "(new)") << type;
   }
 }
 
+TEST(OciNamespaces, PrivilegedKeepsHostCgroupNamespace) {
+  EXPECT_EQ(pathOf(buildNamespaces(nullptr, nullptr, PINNED, true, true), "cgroup"), "(host)");
+  EXPECT_EQ(pathOf(buildNamespaces(nullptr, nullptr, PINNED, true, false), "cgroup"), "(new)");
+}
+
 TEST(OciNamespaces, UserNamespaceIsUnimplemented) {
   NamespaceOption pod;
   pod.mutable_userns_options()->set_mode(runtime::v1::POD);
-  EXPECT_CRIO_ERROR(buildNamespaces(&pod, nullptr, PINNED, false), ErrorCategory::UNIMPLEMENTED,
-                    "user namespaces");
+  EXPECT_CRIO_ERROR(buildNamespaces(&pod, nullptr, PINNED, false, false),
+                    ErrorCategory::UNIMPLEMENTED, "user namespaces");
   pod.mutable_userns_options()->set_mode(runtime::v1::NODE);
-  buildNamespaces(&pod, nullptr, PINNED, false);
+  buildNamespaces(&pod, nullptr, PINNED, false, false);
 }
 
 TEST(OciNamespaces, ContainerNetworkModeIsInvalid) {
   NamespaceOption pod;
   pod.set_network(runtime::v1::CONTAINER);
-  EXPECT_CRIO_ERROR(buildNamespaces(&pod, nullptr, PINNED, false), ErrorCategory::INVALID_ARGUMENT,
-                    "network and ipc");
+  EXPECT_CRIO_ERROR(buildNamespaces(&pod, nullptr, PINNED, false, false),
+                    ErrorCategory::INVALID_ARGUMENT, "network and ipc");
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ void checkUserNamespace(const runtime::v1::NamespaceOption* options, const std::
 
 NamespacesResult buildNamespaces(const runtime::v1::NamespaceOption* pod,
                                  const runtime::v1::NamespaceOption* container,
-                                 const PodNamespacePaths& paths, bool cgroupV2) {
+                                 const PodNamespacePaths& paths, bool cgroupV2, bool privileged) {
   checkUserNamespace(pod, "pod namespace_options");
   checkUserNamespace(container, "container namespace_options");
 
@@ -85,7 +85,7 @@ NamespacesResult buildNamespaces(const runtime::v1::NamespaceOption* pod,
   }
 
   result.namespaces.push_back(entry("mount", ""));
-  if (cgroupV2) result.namespaces.push_back(entry("cgroup", ""));
+  if (cgroupV2 && !privileged) result.namespaces.push_back(entry("cgroup", ""));
   return result;
 }
 

@@ -7,9 +7,9 @@
 //   - CONTAINER (PID only): a new namespace;
 //   - TARGET (PID only): the namespace of the target container, which the caller resolves.
 // UTS follows the network: a pod in the host's network namespace has the host's hostname, else
-// the pod's UTS namespace. The mount namespace is always new; the cgroup namespace is new on a
-// cgroup v2 host (CRI-O does the same). User namespaces are not supported: a request for one
-// fails with UNIMPLEMENTED.
+// the pod's UTS namespace. The mount namespace is always new. The cgroup namespace is new for an
+// unprivileged container on a cgroup v2 host, as CRI-O makes it. User namespaces are not
+// supported: a request for one fails with UNIMPLEMENTED.
 #pragma once
 
 #include <string>
@@ -40,6 +40,6 @@ struct NamespacesResult {
 // `pod` and `container` may be nullptr when the request has no namespace options.
 NamespacesResult buildNamespaces(const runtime::v1::NamespaceOption* pod,
                                  const runtime::v1::NamespaceOption* container,
-                                 const PodNamespacePaths& paths, bool cgroupV2);
+                                 const PodNamespacePaths& paths, bool cgroupV2, bool privileged);
 
 }  // namespace crio::cri::oci

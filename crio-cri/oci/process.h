@@ -36,7 +36,7 @@ struct EnvRequest {
 };
 
 // Merges the image's Env with the request: the image's variables first, HOSTNAME over the
-// image's, then the request's over both (by key; a new key is appended), as CRI-O orders them.
+// image's, then the request's over both (by key; a new key is appended).
 // PATH gets DEFAULT_PATH and, with a terminal, TERM gets "xterm" when still unset. Image entries
 // without "=" are skipped. Throws INVALID_ARGUMENT naming envs[i] for an empty key, a key with
 // "=", or a NUL byte.

@@ -142,8 +142,9 @@ nlohmann::json buildContainerSpec(const ContainerSpecInputs& inputs) {
           : nullptr;
   const runtime::v1::NamespaceOption* containerNamespaces =
       sc.has_namespace_options() ? &sc.namespace_options() : nullptr;
-  NamespacesResult namespaces = buildNamespaces(podNamespaces, containerNamespaces,
-                                                inputs.namespaces, inputs.host.resources.cgroupV2);
+  NamespacesResult namespaces =
+      buildNamespaces(podNamespaces, containerNamespaces, inputs.namespaces,
+                      inputs.host.resources.cgroupV2, privileged);
   std::string hostname = namespaces.hostUts ? inputs.host.hostname : sandbox.hostname();
 
   // Process.
