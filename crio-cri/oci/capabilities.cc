@@ -90,9 +90,9 @@ int requireCapability(std::string_view name, std::string_view list) {
 }  // namespace
 
 std::optional<int> capabilityNumber(std::string_view name) {
-  std::string wanted = normalized(name);
+  std::string expected = normalized(name);
   for (int i = 0; i <= LAST_NAMED_CAPABILITY; i++) {
-    if (wanted == CAPABILITY_NAMES[i]) return i;
+    if (expected == CAPABILITY_NAMES[i]) return i;
   }
   return std::nullopt;
 }

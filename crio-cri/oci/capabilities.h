@@ -1,14 +1,14 @@
 // The Linux capabilities of the container's process.
 //
-// As in CRI-O and containerd: the set starts from [crio.runtime] default_capabilities; "ALL" in
-// add_capabilities adds every capability the kernel knows, then "ALL" in drop_capabilities
-// empties the set; then each named capability is added, then each named one is dropped, so a
-// name in both lists ends up dropped. "ALL" and the names match in any case, with or without the
-// "CAP_" prefix. A privileged container gets every capability the kernel knows and the lists are
-// not applied.
+// The steps are those of CRI-O and containerd. The set starts from [crio.runtime]
+// default_capabilities. "ALL" in add_capabilities adds every capability of the running kernel,
+// then "ALL" in drop_capabilities empties the set. Each named capability is then added, and each
+// named one dropped, so a name in both lists ends up dropped. "ALL" and the names match in any
+// case, with or without the "CAP_" prefix. A privileged container gets every capability of the
+// kernel, and the lists are not applied.
 //
-// The bounding, effective and permitted sets are the same; the inheritable and ambient sets are
-// empty (CRI-O's add_inheritable_capabilities = false). A capability above the kernel's
+// The bounding, effective and permitted sets are equal. The inheritable and ambient sets are
+// empty, as with CRI-O's add_inheritable_capabilities = false. A capability above the kernel's
 // cap_last_cap is left out, as runc leaves out capabilities the kernel does not have.
 #pragma once
 

@@ -1,10 +1,10 @@
 // Device nodes of the container (linux.devices) and the device cgroup rules
 // (linux.resources.devices).
 //
-// Every container gets the cgroup rules Docker and containerd give: deny everything, then allow
-// creating any node (c *:* m, b *:* m; creating still needs CAP_MKNOD) and reading and writing
-// /dev/null, zero, full, random, urandom, tty, ptmx and the pty slaves (/dev/pts/*). runc creates
-// those standard nodes itself.
+// Every container gets the cgroup rules Docker and containerd give. They deny everything, then
+// allow creating any node (c *:* m, b *:* m), which still needs CAP_MKNOD. They then allow
+// reading and writing /dev/null, zero, full, random, urandom, tty, ptmx and the pty slaves
+// (/dev/pts/*). runc creates those standard nodes itself.
 //
 // A request Device (host_path, container_path, permissions "rwm") adds the host's node, with the
 // host's type, major, minor, mode and owner, at container_path (host_path when empty) and a

@@ -75,7 +75,7 @@ TEST_F(OciMounts, PrivilegedSysIsWritable) {
   EXPECT_TRUE(hasOption(*find(result.mounts, "/sys/fs/cgroup"), "rw"));
 }
 
-TEST_F(OciMounts, PodFilesAreBoundReadOnlyWithReadOnlyRoot) {
+TEST_F(OciMounts, PodFilesFollowReadOnlyRoot) {
   request_.podFiles = {"/run/pod/resolv.conf", "/run/pod/hostname", "/run/pod/hosts",
                        "/run/pod/shm"};
   request_.readonlyRootfs = true;
@@ -143,8 +143,9 @@ TEST_F(OciMounts, BidirectionalNeedsSharedMount) {
 
 TEST_F(OciMounts, HostToContainerNeedsSharedOrSlave) {
   add("/private", hostDir_).set_propagation(runtime::v1::PROPAGATION_HOST_TO_CONTAINER);
-  EXPECT_CRIO_ERROR(buildMounts(request_), ErrorCategory::FAILED_PRECONDITION,
-                    "mounts[0]: " + hostDir_ + " is on the mount /, which is not shared or slave");
+  EXPECT_CRIO_ERROR(
+      buildMounts(request_), ErrorCategory::FAILED_PRECONDITION,
+      "mounts[0]: " + hostDir_ + " is on the mount /, which is not shared or a slave");
 }
 
 TEST_F(OciMounts, MissingHostPathIsCreated) {

@@ -126,14 +126,12 @@ class PropagationChecker {
     }
     bool ok = needShared ? entry->isShared() : entry->isShared() || entry->isSlave();
     if (!ok) {
-      std::string wanted = needShared ? "shared" : "shared or slave";
-      std::string fix = needShared ? "mount --make-shared " : "mount --make-rslave ";
+      // A shared mount suits both propagations, so the advice is the same for both.
+      std::string expected = needShared ? "shared" : "shared or a slave";
       fail(ErrorCategory::FAILED_PRECONDITION,
            field + ": " + hostPath + " is on the mount " + entry->mountPoint + ", which is not " +
-               wanted +
-               " as the requested propagation needs; make it so "
-               "on the node, for example with `" +
-               fix + entry->mountPoint + "`");
+               expected + " as the requested propagation needs. Make it shared on the node, " +
+               "for example with `mount --make-shared " + entry->mountPoint + "`");
     }
   }
 

@@ -1,23 +1,24 @@
 // The mounts of the spec: the container's standard file systems, the pod's files, the image's
 // volumes and the request's mounts, sorted so that a parent is mounted before its children.
 //
-// Standard mounts (the runc and CRI-O set): /proc; a tmpfs on /dev; /dev/pts (new devpts
-// instance); /dev/mqueue; /sys read-only; /sys/fs/cgroup read-only; /dev/shm from the pod (its
-// shared tmpfs, or the host's with host IPC) or else a private 64 MiB tmpfs. /sys and
-// /sys/fs/cgroup are read-write for a privileged container. [crio.runtime] read_only = true adds
-// tmpfs on /run, /tmp and /var/tmp, as CRI-O does.
+// Standard mounts, the set runc and CRI-O use:
+//   - /proc, a tmpfs on /dev, a new devpts instance on /dev/pts, and /dev/mqueue;
+//   - /sys and /sys/fs/cgroup, read-only unless the container is privileged;
+//   - /dev/shm from the pod (its shared tmpfs, or the host's with host IPC), else a private
+//     64 MiB tmpfs;
+//   - with [crio.runtime] read_only = true, tmpfs on /run, /tmp and /var/tmp, as CRI-O adds them.
 //
 // The pod's /etc/resolv.conf, /etc/hostname and /etc/hosts are bind mounts with nodev, nosuid,
 // noexec, read-only when the root filesystem is (as CRI-O mounts them). A request mount at the
 // same destination replaces any of the mounts above (kubelet mounts its own /etc/hosts).
 //
 // Request mounts: host_path becomes a recursive bind ("rbind") at container_path with "ro" or
-// "rw" and the propagation PRIVATE -> rprivate, HOST_TO_CONTAINER -> rslave, BIDIRECTIONAL ->
-// rshared. rslave needs the host mount holding host_path to be shared or a slave, rshared needs
-// it shared: otherwise the request fails with FAILED_PRECONDITION, as in CRI-O and containerd.
+// "rw". Propagation PRIVATE becomes rprivate, HOST_TO_CONTAINER rslave and BIDIRECTIONAL rshared.
+// rslave needs the host mount that contains host_path to be shared or a slave, and rshared needs
+// it shared. Otherwise the request fails with FAILED_PRECONDITION, as in CRI-O and containerd.
 // Any rshared mount makes the root's propagation rshared, else any rslave makes it rslave. A
-// missing host_path is created as a folder (mode 0755), as CRI-O and containerd do (kubelet
-// relies on it for hostPath volumes of type DirectoryOrCreate). selinux_relabel is ignored
+// missing host_path is created as a folder (mode 0755), as CRI-O and containerd do, because
+// kubelet relies on it for hostPath volumes of type DirectoryOrCreate. selinux_relabel is ignored
 // because this runtime has no SELinux support. Recursive read-only mounts, idmapped mounts and
 // image mounts are UNIMPLEMENTED.
 //

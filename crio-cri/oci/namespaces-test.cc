@@ -44,7 +44,10 @@ TEST(OciNamespaces, NodeModesLeaveEntriesOut) {
   EXPECT_EQ(pathOf(result, "uts"), "(host)");
   EXPECT_EQ(pathOf(result, "ipc"), "(host)");
   EXPECT_EQ(pathOf(result, "pid"), "(host)");
-  EXPECT_TRUE(result.hostNetwork && result.hostIpc && result.hostPid && result.hostUts);
+  EXPECT_TRUE(result.hostNetwork);
+  EXPECT_TRUE(result.hostIpc);
+  EXPECT_TRUE(result.hostPid);
+  EXPECT_TRUE(result.hostUts);
 }
 
 TEST(OciNamespaces, PidPodAndTarget) {

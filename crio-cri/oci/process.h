@@ -22,9 +22,9 @@ constexpr size_t MAX_ARGS_AND_ENV_BYTES = 2 << 20;
 constexpr const char* DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // Combines the request's command and args with the image's Entrypoint and Cmd, as Kubernetes
-// documents it: command set means command + args; only args set means Entrypoint + args;
-// neither means Entrypoint + Cmd. Throws INVALID_ARGUMENT "no command specified" when the result
-// is empty, and when an argument contains a NUL byte.
+// documents it. With command set the result is command + args. With only args set it is
+// Entrypoint + args, and with neither it is Entrypoint + Cmd. Throws INVALID_ARGUMENT "no command
+// specified" when the result is empty, and INVALID_ARGUMENT when an argument contains a NUL byte.
 std::vector<std::string> resolveArgs(const std::vector<std::string>& command,
                                      const std::vector<std::string>& args,
                                      const ImageConfig& image);
@@ -35,11 +35,11 @@ struct EnvRequest {
   bool tty = false;                                       // adds TERM=xterm when unset
 };
 
-// Merges the image's Env with the request: the image's variables first, HOSTNAME over the
-// image's, then the request's over both (by key; a new key is appended).
-// PATH gets DEFAULT_PATH and, with a terminal, TERM gets "xterm" when still unset. Image entries
-// without "=" are skipped. Throws INVALID_ARGUMENT naming envs[i] for an empty key, a key with
-// "=", or a NUL byte.
+// Merges the image's Env with the request. The image's variables come first and HOSTNAME
+// replaces the image's value. The request's variables then replace both by key, and a new key is
+// appended. PATH gets DEFAULT_PATH when unset, and with a terminal TERM gets "xterm" when unset.
+// Image entries without "=" are skipped. Throws INVALID_ARGUMENT naming envs[i] for an empty
+// key, a key with "=", or a NUL byte.
 std::vector<std::string> buildEnv(const ImageConfig& image, const EnvRequest& request);
 
 // The request's working_dir, else the image's WorkingDir (made absolute), else "/". Throws

@@ -40,11 +40,11 @@ struct ResourceHost {
 nlohmann::json buildResources(const runtime::v1::LinuxContainerResources& resources,
                               int64_t pidsLimit, const ResourceHost& host);
 
-// The OOM score to give the process: `requested` must be in -1000..1000 (INVALID_ARGUMENT
-// otherwise). It is raised to `daemonScore`, the daemon's own oom_score_adj, when below it:
-// lowering the score needs CAP_SYS_RESOURCE, which the daemon may lack (then runc fails with
-// "permission denied"), and a container must not be less likely to be OOM-killed than the runtime
-// itself. containerd's restrict_oom_score_adj does the same.
+// Returns the OOM score to give the process. `requested` must be in -1000..1000, else the call
+// throws INVALID_ARGUMENT. A score below `daemonScore`, the daemon's own oom_score_adj, is raised
+// to it. Lowering a score needs CAP_SYS_RESOURCE, which the daemon may lack, and runc then fails
+// with "permission denied". A container should also not be less likely to be OOM-killed than the
+// runtime itself. containerd's restrict_oom_score_adj does the same.
 int clampOomScoreAdj(int64_t requested, int daemonScore);
 
 // linux.cgroupsPath: "PARENT/crio-ID" for the cgroupfs manager (PARENT absolute, default

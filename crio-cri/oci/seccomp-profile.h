@@ -1,7 +1,7 @@
 // The built-in RuntimeDefault seccomp profile.
 //
 // Policy: an allow list. A system call not listed fails with EPERM (SCMP_ACT_ERRNO), so a program
-// that probes for a call sees an ordinary permission error rather than being killed. The list
+// that probes for a call gets an ordinary permission error rather than being killed. The list
 // covers what ordinary programs use (file and socket I/O, memory, processes, threads, signals,
 // timers, System V and POSIX IPC). Left out are calls that reach kernel state shared with the
 // host or that have been a common path to kernel exploits:
@@ -33,7 +33,7 @@
 
 namespace crio::cri::oci {
 
-// What a seccomp profile is evaluated against.
+// The container and node properties a seccomp profile is evaluated against.
 struct SeccompContext {
   std::vector<std::string> capabilities;  // the container's set, "CAP_..." names
   std::string machine;                    // uname(2) machine of the node: "x86_64", "aarch64"
