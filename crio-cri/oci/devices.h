@@ -12,9 +12,10 @@
 // node below it, as CRI-O and containerd do. [crio.runtime] additional_devices
 // ("HOST[:CONTAINER[:PERMISSIONS]]") are added to every container the same way.
 //
-// A privileged container gets every device node of the host's /dev (except the pty, shm, mqueue
-// and fd folders and /dev/console, which runc provides) and a rule allowing all devices, unless
-// the runtime handler sets privileged_without_host_devices, as in CRI-O and containerd.
+// A privileged container gets every device node of the host's /dev and a rule allowing all
+// devices, as in CRI-O and containerd. The pty, shm, mqueue and fd folders and /dev/console are
+// left out because runc provides them. The runtime handler's privileged_without_host_devices
+// turns both off.
 #pragma once
 
 #include <cstddef>

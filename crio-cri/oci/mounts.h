@@ -22,9 +22,10 @@
 // because this runtime has no SELinux support. Recursive read-only mounts, idmapped mounts and
 // image mounts are UNIMPLEMENTED.
 //
-// Image volumes (the image's Volumes) follow [crio.image] image_volumes: "mkdir" creates the
-// folder in the root filesystem, owned by the process user; "bind" mounts a new folder under the
-// container's folder on the host; "ignore" does nothing.
+// Image volumes (the image's Volumes) follow [crio.image] image_volumes:
+//   - "mkdir" creates the folder in the root filesystem, owned by the process user;
+//   - "bind" mounts a new folder under the container's folder on the host;
+//   - "ignore" does nothing.
 #pragma once
 
 #include <cstddef>

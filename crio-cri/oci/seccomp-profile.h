@@ -9,12 +9,12 @@
 //   - kexec_load, kexec_file_load, swapon, swapoff, userfaultfd, the io_uring calls (their work
 //     items are not filtered by seccomp), nfsservctl, and obsolete calls (uselib, ustat, sysfs,
 //     _sysctl, vm86, create_module, get_kernel_syms, query_module);
-//   - calls that need a capability the container has not been granted: each group below is
-//     allowed only when the container's capability set holds that capability, so that, say,
-//     mount is refused by the filter and not just by the kernel's capability check.
+//   - calls that need a capability the container has not been granted. Each capability group of
+//     seccomp-profile.cc is allowed only when the container's set contains that capability, so
+//     that mount, say, is rejected by the filter and not only by the kernel's capability check.
 // Argument filters:
 //   - clone with any namespace flag (CLONE_NEWNS, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET,
-//     NEWCGROUP) and unshare need CAP_SYS_ADMIN, as CRI-O's modified default profile has it;
+//     NEWCGROUP) needs CAP_SYS_ADMIN, and so does unshare, as in CRI-O's modified default;
 //   - clone3 without CAP_SYS_ADMIN fails with ENOSYS, because its flags live in memory that seccomp
 //     cannot read; the C library then falls back to clone, which the filter can check;
 //   - personality only with the values programs use (PER_LINUX, PER_LINUX32, UNAME26 and their

@@ -1,7 +1,7 @@
 // Choosing the container's seccomp filter and reading seccomp profiles from files.
 //
 // The choice, as CRI-O and containerd make it:
-//   - a privileged container runs without a filter, whatever the request asks for;
+//   - a privileged container runs without a filter, whatever profile the request names;
 //   - security_context.seccomp when set, else the deprecated seccomp_profile_path string
 //     ("runtime/default" or "docker/default", "unconfined", "localhost/PATH") of older kubelets;
 //   - neither set means no filter (kubelet sends RuntimeDefault itself when the node's
