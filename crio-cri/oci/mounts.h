@@ -46,7 +46,9 @@ constexpr size_t MAX_REQUEST_MOUNTS = 1024;
 // Bound on the image's volumes.
 constexpr size_t MAX_IMAGE_VOLUMES = 256;
 
-// Host files of the pod; "" for a file the pod does not have.
+// Host files of the pod; "" for a file the pod does not have. For a pod in the host's network
+// namespace CRI-O binds the node's /etc/hosts when the request has no /etc/hosts mount: pass
+// "/etc/hosts" as `hosts` to do the same.
 struct PodFiles {
   std::string resolvConf;
   std::string hostname;

@@ -230,6 +230,10 @@ void RootfsDirectory::makeDirectories(const std::string& path, uint32_t uid, uin
     if (!parent.valid()) failSyscall("open the parent of " + clean + " in", root_);
 
     if (mkdirat(parent.get(), resolved[i].c_str(), 0755) == 0) {
+      // The mode is set again because mkdirat applies the daemon's umask.
+      if (fchmodat(parent.get(), resolved[i].c_str(), 0755, 0) != 0) {
+        failSyscall("chmod " + clean + " in", root_);
+      }
       if (fchownat(parent.get(), resolved[i].c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
         failSyscall("chown " + clean + " in", root_);
       }

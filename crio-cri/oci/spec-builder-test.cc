@@ -262,6 +262,17 @@ TEST_F(OciSpecBuilder, ImageVolumesAreCreated) {
   EXPECT_TRUE(std::filesystem::is_directory(rootfs_ + "/data"));
 }
 
+TEST_F(OciSpecBuilder, CdiAndAmbientAreUnimplemented) {
+  container_.add_cdi_devices()->set_name("vendor.com/gpu=0");
+  EXPECT_CRIO_ERROR(build(), ErrorCategory::UNIMPLEMENTED, "CDI_devices");
+  container_.clear_cdi_devices();
+  container_.mutable_linux()
+      ->mutable_security_context()
+      ->mutable_capabilities()
+      ->add_add_ambient_capabilities("CAP_NET_BIND_SERVICE");
+  EXPECT_CRIO_ERROR(build(), ErrorCategory::UNIMPLEMENTED, "add_ambient_capabilities");
+}
+
 TEST_F(OciSpecBuilder, MissingNameIsInvalid) {
   container_.mutable_metadata()->set_name("");
   EXPECT_CRIO_ERROR(build(), ErrorCategory::INVALID_ARGUMENT, "config.metadata.name is empty");

@@ -130,6 +130,14 @@ nlohmann::json buildContainerSpec(const ContainerSpecInputs& inputs) {
          "security_context.privileged is set, but the pod sandbox is not privileged");
   }
 
+  if (container.cdi_devices_size() > 0) {
+    fail(ErrorCategory::UNIMPLEMENTED, "CDI_devices: CDI devices are not supported");
+  }
+  if (sc.capabilities().add_ambient_capabilities_size() > 0) {
+    fail(ErrorCategory::UNIMPLEMENTED,
+         "capabilities.add_ambient_capabilities: ambient capabilities are not supported");
+  }
+
   ImageConfig image = parseImageConfig(inputs.imageConfig);
   std::optional<RootfsDirectory> ownRootfs;
   const RootfsFiles* rootfs = inputs.rootfs;
