@@ -288,7 +288,10 @@ kj::Promise<HttpResponse> RegistryClient::handleResponse(Exchange& exchange,
     failExchange(exchange, ErrorCategory::NOT_FOUND,
                  "not found (" + describeStatus(response) + ")");
   }
-  if (status >= 200 && status < 300) return kj::mv(response);
+  if (status >= 200 && status < 300) {
+    response.sink = std::move(exchange.sink);
+    return kj::mv(response);
+  }
   failExchange(exchange, ErrorCategory::INVALID_ARGUMENT,
                "the registry rejected the request (" + describeStatus(response) + ")");
 }
