@@ -88,6 +88,13 @@ bool isDroppedConnection(CURLcode code) {
   }
 }
 
+// A TLS alert from the server after the handshake looked complete (with TLS 1.3 a rejected
+// client certificate arrives this way) is a TLS failure, not a dropped connection.
+bool isTlsAlert(CURLcode code, const std::string& message) {
+  return (code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR) &&
+         message.find("SSL") != std::string::npos && message.find("alert") != std::string::npos;
+}
+
 }  // namespace
 
 std::string HttpHeaders::get(std::string_view name) const {
@@ -419,7 +426,7 @@ void HttpClient::finish(const std::shared_ptr<Transfer>& transfer, int curlCode)
              (code == CURLE_OPERATION_TIMEDOUT && !connected)) {
     response.error = TransferError::CONNECT;
     response.errorMessage = curlMessage;
-  } else if (isTlsError(code)) {
+  } else if (isTlsError(code) || isTlsAlert(code, curlMessage)) {
     response.error = TransferError::TLS;
     response.errorMessage = curlMessage;
   } else if (code == CURLE_OPERATION_TIMEDOUT) {

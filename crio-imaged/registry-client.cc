@@ -108,6 +108,7 @@ struct RegistryClient::Exchange {
   int resumes = 0;
   int redirects = 0;
   int authRounds = 0;
+  bool cachedToken = false;  // the last authentication round took a token from the cache
 };
 
 RegistryClient::RegistryClient(RegistryContext& context, PullSource source,
@@ -234,11 +235,18 @@ kj::Promise<HttpResponse> RegistryClient::handleResponse(Exchange& exchange,
   bool atRegistry = exchange.url.empty();
 
   if (status == 401 && atRegistry) {
-    if (++exchange.authRounds > 2) {
-      failExchange(
-          exchange, ErrorCategory::PERMISSION_DENIED,
-          "unauthorized: the registry rejected the credentials (" + describeStatus(response) + ")");
+    // One round of authentication, and a second only when the first reused a cached token.
+    bool again = exchange.authRounds == 0 || (exchange.authRounds == 1 && exchange.cachedToken);
+    if (!again) {
+      std::string reason = credentials_.empty()
+                               ? "unauthorized: the registry requires credentials and the pull "
+                                 "has none"
+                               : "unauthorized: the registry rejected the credentials";
+      failExchange(exchange, ErrorCategory::PERMISSION_DENIED,
+                   reason + " (" + describeStatus(response) + ")");
     }
+    ++exchange.authRounds;
+    exchange.cachedToken = false;
     return authenticate(exchange, response).then([this, &exchange]() { return attempt(exchange); });
   }
   if (status == 401 || status == 403) {
@@ -311,9 +319,9 @@ kj::Promise<HttpResponse> RegistryClient::handleTransferError(Exchange& exchange
       }
       if (response.error == TransferError::TLS) {
         failExchange(exchange, ErrorCategory::UNAVAILABLE,
-                     "TLS connection failed: " + message +
-                         " (trust a private CA by placing it in the certs.d folder of the "
-                         "registry)");
+                     "TLS connection failed: " + message + " (a private CA goes in CERTS_DIR/" +
+                         source_.registry +
+                         "/*.crt, a client certificate in *.cert with its *.key)");
       }
       return retry(exchange, RETRY_BACKOFF * (1 << std::min(exchange.failedAttempts, 6)),
                    "cannot connect: " + message);
@@ -402,6 +410,7 @@ kj::Promise<void> RegistryClient::authenticate(Exchange& exchange, const HttpRes
         std::string header = "Bearer " + *cached;
         if (header != authorization_) {
           authorization_ = header;
+          exchange.cachedToken = true;
           return kj::READY_NOW;
         }
       }
@@ -473,7 +482,7 @@ kj::Promise<BearerToken> RegistryClient::requestToken(const std::string& realm,
 
   return context_.http.perform(std::move(request))
       .then([this, realm, service, scope, attempt, subject,
-             host = parts.host](HttpResponse response) -> kj::Promise<BearerToken> {
+             host = origin.hostPort](HttpResponse response) -> kj::Promise<BearerToken> {
         bool transient = response.error == TransferError::CONNECT ||
                          response.error == TransferError::DROPPED ||
                          (response.error == TransferError::NONE &&
