@@ -319,8 +319,8 @@ kj::Promise<HttpResponse> RegistryClient::handleTransferError(Exchange& exchange
       }
       if (response.error == TransferError::TLS) {
         failExchange(exchange, ErrorCategory::UNAVAILABLE,
-                     "TLS connection failed: " + message + " (a private CA goes in CERTS_DIR/" +
-                         source_.registry +
+                     "TLS connection failed: " + message + " (a private CA goes in " +
+                         context_.certsDir + "/" + source_.registry +
                          "/*.crt, a client certificate in *.cert with its *.key)");
       }
       return retry(exchange, RETRY_BACKOFF * (1 << std::min(exchange.failedAttempts, 6)),
