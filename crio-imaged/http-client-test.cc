@@ -1,101 +1,14 @@
 #include "crio-imaged/http-client.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <kj/async-io.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <functional>
-#include <mutex>
-#include <thread>
+#include "crio-imaged/loopback-server-test.h"
 
 namespace crio::imaged {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A loopback TCP server that hands each request's head to a handler, which writes raw bytes.
-class RawServer {
- public:
-  using Handler = std::function<void(const std::string& head, int fd)>;
-
-  explicit RawServer(Handler handler) : handler_(std::move(handler)) {
-    listenFd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(listenFd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    listen(listenFd_, 16);
-    socklen_t length = sizeof(address);
-    getsockname(listenFd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] { acceptLoop(); });
-  }
-
-  ~RawServer() {
-    stopping_ = true;
-    shutdown(listenFd_, SHUT_RDWR);
-    thread_.join();
-    close(listenFd_);
-    for (auto& worker : workers_)
-      worker.join();
-  }
-
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
-  std::vector<std::string> heads() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return heads_;
-  }
-
- private:
-  void acceptLoop() {
-    while (!stopping_) {
-      int fd = accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) return;
-      workers_.emplace_back([this, fd] {
-        std::string head;
-        char c;
-        while (head.find("\r\n\r\n") == std::string::npos && read(fd, &c, 1) == 1)
-          head.push_back(c);
-        {
-          std::lock_guard<std::mutex> lock(mutex_);
-          heads_.push_back(head);
-        }
-        handler_(head, fd);
-        close(fd);
-      });
-    }
-  }
-
-  Handler handler_;
-  int listenFd_;
-  int port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
-  std::vector<std::thread> workers_;
-  std::mutex mutex_;
-  std::vector<std::string> heads_;
-};
-
-void send(int fd, const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
-  }
-}
-
-std::string okResponse(const std::string& body, const std::string& extra = "") {
-  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: close\r\n" + extra + "\r\n" + body;
-}
 
 class StringSink : public BodySink {
  public:
@@ -139,7 +52,7 @@ class HttpClientTest : public ::testing::Test {
 
 TEST_F(HttpClientTest, ReturnsBodyAndLowerCaseHeaders) {
   RawServer server([](const std::string&, int fd) {
-    send(fd, okResponse("hello", "Docker-Content-Digest: sha256:abc\r\n"));
+    sendAll(fd, okResponse("hello", "Docker-Content-Digest: sha256:abc\r\n"));
   });
   HttpRequest request = get(server.url("/v2/"));
   request.headers.push_back("Accept: application/json");
@@ -154,7 +67,7 @@ TEST_F(HttpClientTest, ReturnsBodyAndLowerCaseHeaders) {
 
 TEST_F(HttpClientTest, RejectsBodyOverItsBound) {
   RawServer server(
-      [](const std::string&, int fd) { send(fd, okResponse(std::string(2000, 'x'))); });
+      [](const std::string&, int fd) { sendAll(fd, okResponse(std::string(2000, 'x'))); });
   HttpResponse response = run(get(server.url("/big"), 1000));
   EXPECT_EQ(response.error, TransferError::TOO_LARGE);
   EXPECT_NE(response.errorMessage.find("1000"), std::string::npos) << response.errorMessage;
@@ -162,10 +75,10 @@ TEST_F(HttpClientTest, RejectsBodyOverItsBound) {
 
 TEST_F(HttpClientTest, RejectsChunkedBodyOverItsBound) {
   RawServer server([](const std::string&, int fd) {
-    send(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    sendAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
     for (int i = 0; i < 10; ++i)
-      send(fd, "c8\r\n" + std::string(200, 'y') + "\r\n");
-    send(fd, "0\r\n\r\n");
+      sendAll(fd, "c8\r\n" + std::string(200, 'y') + "\r\n");
+    sendAll(fd, "0\r\n\r\n");
   });
   HttpResponse response = run(get(server.url("/chunked"), 1000));
   EXPECT_EQ(response.error, TransferError::TOO_LARGE);
@@ -176,7 +89,7 @@ TEST_F(HttpClientTest, RejectsHeaderFlood) {
     std::string headers;
     for (int i = 0; i < 2000; ++i)
       headers += "X-Filler-" + std::to_string(i) + ": " + std::string(50, 'z') + "\r\n";
-    send(fd, okResponse("", headers));
+    sendAll(fd, okResponse("", headers));
   });
   HttpResponse response = run(get(server.url("/headers")));
   EXPECT_EQ(response.error, TransferError::TOO_LARGE);
@@ -186,8 +99,8 @@ TEST_F(HttpClientTest, RejectsHeaderFlood) {
 TEST_F(HttpClientTest, KeepsOnlyTheStartOfAnErrorBody) {
   RawServer server([](const std::string&, int fd) {
     std::string body(1024 * 1024, 'e');
-    send(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: " + std::to_string(body.size()) +
-                 "\r\n\r\n" + body);
+    sendAll(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\n\r\n" + body);
   });
   HttpResponse response = run(get(server.url("/missing")));
   EXPECT_EQ(response.error, TransferError::NONE) << response.errorMessage;
@@ -197,7 +110,7 @@ TEST_F(HttpClientTest, KeepsOnlyTheStartOfAnErrorBody) {
 
 TEST_F(HttpClientTest, FailsStalledTransferAfterProgressTimeout) {
   RawServer server([](const std::string&, int fd) {
-    send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + std::string(10, 's'));
+    sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + std::string(10, 's'));
     std::this_thread::sleep_for(1500ms);
   });
   HttpRequest request = get(server.url("/stall"));
@@ -226,7 +139,7 @@ TEST_F(HttpClientTest, ReportsRefusedConnection) {
 
 TEST_F(HttpClientTest, ReportsDroppedConnection) {
   RawServer server([](const std::string&, int fd) {
-    send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + std::string(50, 'd'));
+    sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + std::string(50, 'd'));
   });
   HttpRequest request = get(server.url("/drop"));
   request.sink = std::make_unique<StringSink>();
@@ -239,9 +152,9 @@ TEST_F(HttpClientTest, ReportsDroppedConnection) {
 
 TEST_F(HttpClientTest, SinkGetsBodyAndRangeIsRequested) {
   RawServer server([](const std::string&, int fd) {
-    send(fd,
-         "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 7-9/10\r\nContent-Length: "
-         "3\r\n\r\nabc");
+    sendAll(fd,
+            "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 7-9/10\r\nContent-Length: "
+            "3\r\n\r\nabc");
   });
   HttpRequest request = get(server.url("/blob"));
   request.sink = std::make_unique<StringSink>(7);
@@ -257,7 +170,8 @@ TEST_F(HttpClientTest, SinkGetsBodyAndRangeIsRequested) {
 }
 
 TEST_F(HttpClientTest, SinkCanAbort) {
-  RawServer server([](const std::string&, int fd) { send(fd, okResponse(std::string(500, 'q'))); });
+  RawServer server(
+      [](const std::string&, int fd) { sendAll(fd, okResponse(std::string(500, 'q'))); });
   HttpRequest request = get(server.url("/blob"));
   request.sink = std::make_unique<StringSink>();
   HttpResponse response = run(std::move(request));
@@ -267,9 +181,9 @@ TEST_F(HttpClientTest, SinkCanAbort) {
 
 TEST_F(HttpClientTest, ErrorBodyDoesNotGoToSink) {
   RawServer server([](const std::string&, int fd) {
-    send(fd,
-         "HTTP/1.1 401 Unauthorized\r\nContent-Length: 6\r\nWww-Authenticate: Basic "
-         "realm=x\r\n\r\ndenied");
+    sendAll(fd,
+            "HTTP/1.1 401 Unauthorized\r\nContent-Length: 6\r\nWww-Authenticate: Basic "
+            "realm=x\r\n\r\ndenied");
   });
   HttpRequest request = get(server.url("/blob"));
   request.sink = std::make_unique<StringSink>();
@@ -282,9 +196,9 @@ TEST_F(HttpClientTest, ErrorBodyDoesNotGoToSink) {
 
 TEST_F(HttpClientTest, ReportsRedirectTarget) {
   RawServer server([](const std::string&, int fd) {
-    send(fd,
-         "HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere/blob\r\nContent-Length: "
-         "0\r\n\r\n");
+    sendAll(fd,
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere/blob\r\nContent-Length: "
+            "0\r\n\r\n");
   });
   HttpResponse response = run(get(server.url("/v2/a/blobs/x")));
   EXPECT_EQ(response.status, 307);
@@ -295,7 +209,7 @@ TEST_F(HttpClientTest, ReportsRedirectTarget) {
 TEST_F(HttpClientTest, RunsTransfersInParallel) {
   RawServer server([](const std::string&, int fd) {
     std::this_thread::sleep_for(700ms);
-    send(fd, okResponse("done"));
+    sendAll(fd, okResponse("done"));
   });
   auto started = std::chrono::steady_clock::now();
   auto a = client_.perform(get(server.url("/a")));
@@ -310,7 +224,7 @@ TEST_F(HttpClientTest, RunsTransfersInParallel) {
 TEST_F(HttpClientTest, DroppingThePromiseCancels) {
   std::atomic<bool> peerClosed{false};
   RawServer server([&peerClosed](const std::string&, int fd) {
-    send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+    sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
     // Keep writing until the client goes away.
     for (int i = 0; i < 100; ++i) {
       std::this_thread::sleep_for(50ms);
@@ -327,7 +241,7 @@ TEST_F(HttpClientTest, DroppingThePromiseCancels) {
   for (int i = 0; i < 60 && !peerClosed; ++i)
     std::this_thread::sleep_for(50ms);
   EXPECT_TRUE(peerClosed);
-  RawServer other([](const std::string&, int fd) { send(fd, okResponse("again")); });
+  RawServer other([](const std::string&, int fd) { sendAll(fd, okResponse("again")); });
   EXPECT_EQ(run(get(other.url("/"))).body, "again");
 }
 

@@ -145,7 +145,8 @@ struct HttpClient::Transfer {
     return 0;
   }
 
-  // Called at the first body byte, or at the end for an empty body.
+  // Called once the headers of the final response are in, or at the first body byte (or the end)
+  // when the headers did not end visibly.
   bool beginBody() {
     bodyStarted = true;
     long status = 0;
@@ -187,6 +188,14 @@ struct HttpClient::Transfer {
                              std::to_string(MAX_RESPONSE_HEADERS) + " headers");
     }
     std::string_view line(data, length);
+    if (trim(line).empty()) {
+      // The end of a response's headers: a successful one is checked (size, sink) before any
+      // body byte, so that an oversized Content-Length fails even when no body follows.
+      long status = 0;
+      curl_easy_getinfo(self->easy, CURLINFO_RESPONSE_CODE, &status);
+      if (status >= 200 && status < 300 && !self->bodyStarted && !self->beginBody()) return 0;
+      return length;
+    }
     if (line.rfind("HTTP/", 0) == 0) {
       // A new response (after 1xx, or through a proxy) replaces the headers seen so far.
       self->response.headers.entries.clear();
@@ -337,6 +346,9 @@ void HttpClient::start(const std::shared_ptr<Transfer>& transfer) {
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(request.connectTimeout.count()));
+  // Proxies from the environment (https_proxy, no_proxy) apply; the proxy's own CONNECT response
+  // is kept out of the header callback, which takes a blank line after a 2xx as the real one's.
+  curl_easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::onHeader);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::onBody);

@@ -321,10 +321,18 @@ Imaged::Imaged(const std::string& dir, const ImagedConfig& config)
       std::vector<std::string>{buildDir() + "/crio-imaged/crio-imaged", "--root", root_, "--listen",
                                socket_, "--log-level", "debug"},
       logFile_);
+  // The socket file appears at bind(), before listen(): wait until a connection succeeds.
+  std::vector<uid_t> allowed = {0};
+  if (struct passwd* nobody = getpwnam("nobody")) allowed.push_back(nobody->pw_uid);
   auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!fs::exists(socket_)) {
-    if (std::chrono::steady_clock::now() > deadline || !process_->running()) {
-      throw std::runtime_error("crio-imaged did not start:\n" + readFile(logFile_));
+  while (true) {
+    try {
+      close(ipc::connectUnixSocket(socket_, allowed));
+      return;
+    } catch (const Error&) {
+      if (std::chrono::steady_clock::now() > deadline || !process_->running()) {
+        throw std::runtime_error("crio-imaged did not start:\n" + readFile(logFile_));
+      }
     }
     std::this_thread::sleep_for(20ms);
   }
