@@ -109,9 +109,11 @@ int run(int argc, char** argv) {
     }
     close(received[i]);
   }
+  std::string verified = "no";
+  if (verify) verified = ok ? "yes" : "FAILED";
   std::cout << "reference=" << reference << " blobs=" << digests.size() << " bytes=" << bytes
             << " resolve_s=" << resolveSeconds << " total_s=" << totalSeconds
-            << " verified=" << (verify ? (ok ? "yes" : "FAILED") : "no") << "\n";
+            << " verified=" << verified << "\n";
   return ok ? 0 : 1;
 }
 

@@ -9,7 +9,7 @@
 #      into an empty cache, as crio-cri drives a pull;
 #   2. the same again, served from crio-imaged's cache;
 #   3. skopeo copy docker://... dir:... of the same image.
-# and prints the times and the ratio of 1 to 3. Needs root (crio-imaged drops to nobody),
+# and prints the times and the ratio of 1 to 3. Needs root (crio-imaged switches to the user nobody),
 # docker-registry, skopeo, gzip. Everything runs on loopback; the temporary folder is removed.
 set -euo pipefail
 

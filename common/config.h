@@ -147,7 +147,7 @@ std::string renderConfig(const Config& config);
 std::string renderConfigJson(const Config& config);
 
 // Parses a duration as Go writes them: decimal numbers with a unit each ("ns", "us", "ms", "s",
-// "m", "h"), such as "1m30s" or "1.5s"; "0" alone is zero. Negative durations are rejected.
+// "m", "h"), such as "1m30s" or "1.5s". "0" alone is zero. Negative durations are rejected.
 // Returns false on a malformed value. The result is rounded up to whole milliseconds.
 bool parseDuration(const std::string& text, std::chrono::milliseconds& out);
 // The inverse, in Go's form: "0s", "500ms", "30s", "1m30s", "1h0m0s", "1.5s".

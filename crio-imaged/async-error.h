@@ -2,7 +2,7 @@
 //
 // KJ turns anything a continuation throws into a kj::Exception, and a plain std::exception loses
 // its category on the way. Code that runs inside a continuation therefore throws with
-// failAsync(), or runs its synchronous parts through keepCategory(); both produce the
+// failAsync(), or runs its synchronous parts through keepCategory(). Both produce the
 // "[category] message" form that ipc/errors.h decodes, so the category reaches crio-cri intact.
 #pragma once
 

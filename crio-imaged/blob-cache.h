@@ -4,8 +4,8 @@
 //   CACHE/partial/sha256:HEX.part   a download in progress or interrupted; the next download of
 //                                   the same digest resumes from its length
 //   CACHE/blobs/sha256/HEX          a complete blob whose size and SHA-256 matched its descriptor
-// A blob is hashed while its bytes arrive; at the end it is synced and renamed into blobs/, so a
-// file there is always complete and verified, and is handed out again without network access.
+// A blob is hashed while its bytes arrive. At the end it is synced and renamed into blobs/, so a
+// file there is always complete and verified. Such a file is handed out without network access.
 //
 // One download per digest is in flight at a time: every fetch of a digest that is already being
 // downloaded waits for that download, whichever pull asked for it. A download keeps going when
@@ -40,7 +40,7 @@ constexpr std::chrono::hours PARTIAL_MAX_AGE{24};
 // Threads for the cache's file work.
 constexpr unsigned BLOB_CACHE_WORKERS = 2;
 
-// Where a blob comes from: a download into the sink it is given, resolving to that sink once the
+// The origin of a blob: a download into the sink it is given, resolving to that sink once the
 // registry sent a complete response. `owner` identifies the pull (for the retry rule above) and
 // `subject` ("registry/repository") names it in messages.
 struct BlobSource {
@@ -88,7 +88,7 @@ class BlobCache {
 };
 
 // A partial file on disk as the sink of a blob download: appends what arrives, hashes it, and
-// holds the download to the size its descriptor declares.
+// limits the download to the size its descriptor declares.
 class PartialBlob : public BodySink {
  public:
   // Opens (or creates) the partial file and hashes the bytes it already holds. Blocking: call on

@@ -177,6 +177,7 @@ struct HttpClient::Transfer {
     auto* self = static_cast<Transfer*>(user);
     size_t length = size * count;
     self->lastActivity = Clock::now();
+
     // Cumulative over every response of the exchange, so that endless 1xx responses are bounded
     // too.
     self->headerBytes += length;
@@ -187,6 +188,7 @@ struct HttpClient::Transfer {
                              std::to_string(MAX_RESPONSE_HEADER_BYTES) + " bytes or " +
                              std::to_string(MAX_RESPONSE_HEADERS) + " headers");
     }
+
     std::string_view line(data, length);
     if (trim(line).empty()) {
       // The end of a response's headers: a successful one is checked (size, sink) before any
@@ -201,6 +203,7 @@ struct HttpClient::Transfer {
       self->response.headers.entries.clear();
       return length;
     }
+
     auto colon = line.find(':');
     if (colon == std::string_view::npos) return length;
     self->response.headers.entries.emplace_back(lower(trim(line.substr(0, colon))),
@@ -346,8 +349,8 @@ void HttpClient::start(const std::shared_ptr<Transfer>& transfer) {
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(request.connectTimeout.count()));
-  // Proxies from the environment (https_proxy, no_proxy) apply; the proxy's own CONNECT response
-  // is kept out of the header callback, which takes a blank line after a 2xx as the real one's.
+  // Proxies from the environment (https_proxy, no_proxy) apply. The proxy's own CONNECT response
+  // is kept out of the header callback, because a blank line after a 2xx ends the real headers.
   curl_easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::onHeader);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
@@ -492,7 +495,7 @@ void HttpClient::run() {
       if (it == active_.end()) continue;  // already finished
       curl_multi_remove_handle(multi, transfer->easy);
       transfer->release();
-      // The fulfiller is dropped unfulfilled: nobody waits for this response any more.
+      // The fulfiller is dropped unfulfilled because no caller waits for this response any more.
       transfer->fulfiller = nullptr;
       active_.erase(it);
     }

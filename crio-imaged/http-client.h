@@ -1,5 +1,5 @@
-// HTTP requests for crio-imaged, run by libcurl on one transfer thread so that the KJ event loop
-// never blocks on the network, on a file write or on hashing.
+// HTTP requests for crio-imaged, run by libcurl on one transfer thread, so that the KJ event loop
+// does no network I/O and neither writes nor hashes response bodies.
 //
 // The transfer thread owns a curl multi handle: every request in flight shares it, so many blobs
 // download at once (and share connections, with HTTP/2 where the server offers it). perform()
@@ -55,8 +55,8 @@ class BodySink {
   // Called once the headers of a 2xx response are in, before the first body byte.
   virtual std::string begin(long status, const HttpHeaders& headers) = 0;
   virtual std::string write(const char* data, size_t size) = 0;
-  // What kind of failure the last reason returned was: INVALID_ARGUMENT for content that breaks
-  // its description, INTERNAL for a local write failure.
+  // The category of the last failure reason returned: INVALID_ARGUMENT for content that breaks
+  // its description, INTERNAL (or RESOURCE_EXHAUSTED) for a local write failure.
   virtual ErrorCategory failureCategory() const { return ErrorCategory::INVALID_ARGUMENT; }
   // Drops the bytes held, so that the next attempt starts from byte 0. Event-loop thread, between
   // attempts.

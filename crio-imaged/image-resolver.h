@@ -1,9 +1,9 @@
 // Resolving an image reference to a verified image: the manifest (after platform selection from
 // a list), the config and the layer descriptors, fetched from the first source that has them.
 //
-// Verification: every manifest is hashed; a manifest asked for by digest must match that
-// digest, a tagged one must match the Docker-Content-Digest header when the registry sends a
-// sha256 one, and a manifest chosen from a list must match the list entry's digest and size.
+// Verification: every manifest is hashed. A manifest requested by digest must match that digest.
+// A tagged one must match the Docker-Content-Digest header when the registry sends a sha256 one.
+// A manifest chosen from a list must match the list entry's digest and size.
 // The config must match its descriptor's digest and size, and list one diff ID per layer.
 // Layers are verified later, when they are fetched (blob-cache.h).
 #pragma once
@@ -42,7 +42,7 @@ struct ResolvedImage {
 };
 
 struct Resolution {
-  kj::Own<RegistryClient> client;  // the source that answered, for fetching the blobs
+  kj::Own<RegistryClient> client;  // the source that served the image, for fetching the blobs
   ResolvedImage image;
 };
 
@@ -50,9 +50,9 @@ class ImageResolver {
  public:
   ImageResolver(RegistryContext& context, const SourceList& sources, Platform platform);
 
-  // Tries the sources of `reference` in order; a source that fails moves on to the next, and
-  // when all fail the error of the last one is raised (naming every source tried). Credentials
-  // that are empty are looked up in the auth file for each source.
+  // Tries the sources of `reference` in order, moving on when one fails. When all fail, the
+  // error of the last one is raised with the messages of every source tried. Empty credentials
+  // are looked up in the auth file for each source.
   kj::Promise<Resolution> resolve(const std::string& reference, RegistryCredentials credentials);
 
  private:

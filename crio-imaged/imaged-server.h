@@ -1,6 +1,6 @@
 // The Cap'n Proto edge of crio-imaged: the Imaged, Pull and FileHandle servers of
 // ipc/imaged.capnp and ipc/file.capnp. Requests are translated to the project's own types here
-// and handed to ImageResolver and BlobCache; errors leave as "[category] message" exceptions.
+// and handed to ImageResolver and BlobCache. Errors leave as "[category] message" exceptions.
 #pragma once
 
 #include "crio-imaged/blob-cache.h"

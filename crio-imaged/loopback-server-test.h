@@ -1,5 +1,5 @@
-// A loopback HTTP/1.1 server for unit tests: each connection's request head goes to a handler,
-// which answers by writing raw bytes to the socket, so a test can send anything a broken or
+// A loopback HTTP/1.1 server for unit tests. Each connection's request head goes to a handler,
+// which responds by writing raw bytes to the socket, so a test can send anything a broken or
 // hostile server might.
 #pragma once
 

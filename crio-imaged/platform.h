@@ -1,5 +1,5 @@
 // The platform an image must be built for to run here, in the names of the OCI image index
-// (GOOS and GOARCH values, with the ARM variant), and how an entry of a manifest list or image
+// (GOOS and GOARCH values, with the ARM variant). Also how an entry of a manifest list or image
 // index is matched against it.
 #pragma once
 
@@ -24,9 +24,9 @@ Platform platformForMachine(const std::string& machine);
 // linux and this kernel's architecture.
 Platform hostPlatform();
 
-// How well `candidate` suits `wanted`: 0 when it cannot run, higher is better. The os and the
-// architecture must be equal; an exact variant scores best, then an entry without a variant, then
-// (for arm) an older variant that the host can also run.
+// Scores how well `candidate` suits `wanted`: 0 when it cannot run, higher is better. The os and
+// the architecture must be equal. An exact variant scores best, then an entry without a variant,
+// then (for arm) an older variant that the host can also run.
 int platformScore(const Platform& wanted, const Platform& candidate);
 
 }  // namespace crio::imaged

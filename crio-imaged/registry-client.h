@@ -16,7 +16,7 @@
 // token realm elsewhere, and https is never downgraded to http unless the registry is insecure.
 //
 // Retries: connection failures, HTTP 429 and 5xx are tried MAX_ATTEMPTS times in all, backing
-// off from RETRY_BACKOFF and doubling, or waiting what Retry-After asks (at most
+// off from RETRY_BACKOFF and doubling, or waiting as long as Retry-After requests (at most
 // MAX_RETRY_AFTER). A blob download that breaks after receiving bytes resumes at once with a
 // Range request, up to MAX_RESUMES times. TLS verification failures and stalls (no byte for
 // the progress timeout) are not retried.
@@ -54,7 +54,7 @@ constexpr int MAX_REDIRECTS = 5;
 constexpr int MAX_RESUMES = 10;
 constexpr std::chrono::seconds CONNECT_TIMEOUT{30};
 
-// What every pull of the daemon shares. Event-loop thread only.
+// State every pull of the daemon shares. Event-loop thread only.
 struct RegistryContext {
   HttpClient& http;
   TokenCache& tokens;

@@ -86,7 +86,7 @@ PullSource parseQualified(std::string_view reference) {
     invalidReference(reference,
                      "the repository must be lowercase letters, digits, '.', '_', '-' and '/'");
   }
-  // Empty components and dot segments would change the URL path the registry sees.
+  // Empty components and dot segments would change the URL path the registry receives.
   std::string padded = "/" + source.repository + "/";
   if (padded.find("//") != std::string::npos || padded.find("/./") != std::string::npos ||
       padded.find("/../") != std::string::npos) {

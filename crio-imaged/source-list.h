@@ -3,8 +3,8 @@
 // auth file holds for them.
 //
 // NOTE: this is a literal placeholder. A reference must be fully qualified,
-// "HOST[:PORT]/REPOSITORY[:TAG][@sha256:HEX]", and yields exactly one source; a registry is
-// insecure only when [crio.image] insecure_registries lists it; no auth file is read. The
+// "HOST[:PORT]/REPOSITORY[:TAG][@sha256:HEX]", and yields exactly one source. A registry is
+// insecure only when [crio.image] insecure_registries lists it, and no auth file is read. The
 // registries.conf resolver (aliases, short names, search registries, prefix remapping, mirrors,
 // blocked registries) and the auth.json lookup replace the bodies of these functions and keep
 // their signatures.
@@ -30,7 +30,7 @@ struct PullSource {
 
   // "registry/repository:tag", "registry/repository@digest" or both forms combined.
   std::string name() const;
-  // What GET /v2/REPOSITORY/manifests/REF asks for: the digest when there is one, else the tag.
+  // The REF of GET /v2/REPOSITORY/manifests/REF: the digest when there is one, else the tag.
   std::string manifestReference() const;
 };
 

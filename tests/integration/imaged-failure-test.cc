@@ -1,6 +1,6 @@
 // crio-imaged against imaged-fake-registry.py, which misbehaves on purpose: stalls, dropped
 // connections, slow blobs, redirects to another origin, server errors, and manifests that are
-// too large, of schema 1, or not what their digest says.
+// too large, of schema 1, or do not match their digest.
 #include <gtest/gtest.h>
 
 #include <chrono>

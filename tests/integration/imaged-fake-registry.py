@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
 """A small Distribution API v2 server that misbehaves on purpose, for crio-imaged's tests.
 
-It serves manifests and blobs from files named in a JSON spec (--spec):
+It serves manifests and blobs from files named in a JSON spec (--spec), and misbehaves as the spec tells:
 
   {"manifests": {"REPO/REF": {"file": PATH, "content_type": TYPE}},
    "blobs": {"sha256:HEX": {"file": PATH, "behavior": B, "param": N}},
    "basic_auth": "USER:PASSWORD",        optional: required on every /v2/ request
-   "fail_first": {"/v2/...": N}}         optional: answer 503 to the first N requests of a path
+   "fail_first": {"/v2/...": N}}         optional: respond 503 to the first N requests of a path
 
 Blob behaviors: "normal" (honours Range), "stall" (sends half, then sends nothing for 60 s),
 "stall-once" (like stall the first time, normal afterwards), "drop-once" (the first response
 declares the full length but the connection closes after N bytes), "slow" (the blob takes about N
 milliseconds), "redirect" (307 to http://localhost:PORT/data/DIGEST, a different origin; that
-path answers 400 when it receives an Authorization header).
+path responds 400 when it receives an Authorization header).
 
 The listening port goes to --port-file; every request is appended to --log as a JSON line:
 method, path, range and whether it carried an Authorization header.

@@ -121,7 +121,7 @@ class FakeRegistry {
   std::unique_ptr<Process> process_;
 };
 
-// imaged-token-server.py with a fresh signing key; knows alice:secret and the refresh token
+// imaged-token-server.py with a fresh signing key. It accepts alice:secret and the refresh token
 // "refresh-alice".
 class TokenServer {
  public:

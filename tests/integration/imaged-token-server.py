@@ -9,7 +9,7 @@ by the openssl command line tool, so the script needs nothing beyond the standar
   POST /token  grant_type=refresh_token&refresh_token=T&service=S&scope=...   (OAuth2 form)
 
 Known users come from --user NAME:PASSWORD and --refresh-token TOKEN:NAME. A valid user gets the
-actions asked for; an anonymous request gets a token granting nothing (so the registry answers
+actions asked for; an anonymous request gets a token granting nothing (so the registry responds
 401 insufficient_scope); a wrong password or refresh token gets 401. The listening port is written
 to --port-file once the server accepts connections; every request is appended to --log as one JSON
 line without secrets.
