@@ -113,6 +113,51 @@ TEST_F(ConfigTest, InvalidValuesAreRejected) {
   }
 }
 
+TEST_F(ConfigTest, PullProgressTimeoutTakesDurationsAndSeconds) {
+  EXPECT_EQ(load().config.pullProgressTimeout, DEFAULT_PULL_PROGRESS_TIMEOUT);
+  write("/etc/crio/crio.conf", "[crio.image]\npull_progress_timeout = \"1m30s\"\n");
+  EXPECT_EQ(load().config.pullProgressTimeout, std::chrono::seconds(90));
+  write("/etc/crio/crio.conf", "[crio.image]\npull_progress_timeout = 5\n");
+  EXPECT_EQ(load().config.pullProgressTimeout, std::chrono::seconds(5));
+  write("/etc/crio/crio.conf", "[crio.image]\npull_progress_timeout = \"0s\"\n");
+  EXPECT_EQ(load().config.pullProgressTimeout.count(), 0);
+  for (const char* bad : {"\"30\"", "\"-5s\"", "\"5x\"", "-1", "true", "\"1..5s\""}) {
+    write("/etc/crio/crio.conf", std::string("[crio.image]\npull_progress_timeout = ") + bad);
+    EXPECT_THROW(load(), Error) << bad;
+  }
+}
+
+TEST(Duration, ParsesGoDurations) {
+  std::chrono::milliseconds value;
+  ASSERT_TRUE(parseDuration("1h2m3.5s", value));
+  EXPECT_EQ(value.count(), 3723500);
+  ASSERT_TRUE(parseDuration("250ms", value));
+  EXPECT_EQ(value.count(), 250);
+  ASSERT_TRUE(parseDuration("1500us", value));
+  EXPECT_EQ(value.count(), 2);
+  ASSERT_TRUE(parseDuration("0", value));
+  EXPECT_EQ(value.count(), 0);
+  EXPECT_FALSE(parseDuration("", value));
+  EXPECT_FALSE(parseDuration("10", value));
+  EXPECT_FALSE(parseDuration("1d", value));
+  EXPECT_FALSE(parseDuration("999999999999h", value));
+}
+
+TEST(Duration, FormatsAsGoDoes) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(formatDuration(milliseconds(0)), "0s");
+  EXPECT_EQ(formatDuration(milliseconds(500)), "500ms");
+  EXPECT_EQ(formatDuration(milliseconds(30000)), "30s");
+  EXPECT_EQ(formatDuration(milliseconds(90000)), "1m30s");
+  EXPECT_EQ(formatDuration(milliseconds(3600000)), "1h0m0s");
+  EXPECT_EQ(formatDuration(milliseconds(1500)), "1.5s");
+  for (int64_t ms : {1, 999, 1001, 61500, 7322000}) {
+    milliseconds parsed;
+    ASSERT_TRUE(parseDuration(formatDuration(milliseconds(ms)), parsed)) << ms;
+    EXPECT_EQ(parsed.count(), ms);
+  }
+}
+
 TEST_F(ConfigTest, RuntimeHandlersMerge) {
   write("/etc/crio/crio.conf", "[crio.runtime.runtimes.crun]\nruntime_path = \"/usr/bin/crun\"\n");
   write("/etc/crio/crio.conf.d/10.conf",

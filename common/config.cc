@@ -25,7 +25,8 @@ namespace fs = std::filesystem;
 // parsed, validated and printed with no other change.
 
 using Member = std::variant<std::string Config::*, bool Config::*, int64_t Config::*,
-                            std::vector<std::string> Config::*, std::vector<int64_t> Config::*>;
+                            std::vector<std::string> Config::*, std::vector<int64_t> Config::*,
+                            std::chrono::milliseconds Config::*>;
 
 // A check on a value that has the right type; returns "" when fine, else the reason.
 using StringCheck = std::function<std::string(const std::string&)>;
@@ -128,6 +129,7 @@ const std::vector<Key>& keys() {
       {"crio.image", "insecure_registries", &Config::insecureRegistries},
       {"crio.image", "image_volumes", &Config::imageVolumes, imageVolumesCheck},
       {"crio.image", "big_files_temporary_dir", &Config::bigFilesTemporaryDir, absolutePath},
+      {"crio.image", "pull_progress_timeout", &Config::pullProgressTimeout},
 
       {"crio.network", "cni_default_network", &Config::cniDefaultNetwork},
       {"crio.network", "network_dir", &Config::networkDir, absolutePath},
@@ -192,7 +194,7 @@ bool isTolerated(const std::string& table, const std::string& key) {
         "rdt_config_file",
         "cdi_spec_dirs",
         "workloads"}},
-      {"crio.image", {"registries", "auto_reload_registries", "pull_progress_timeout"}},
+      {"crio.image", {"registries", "auto_reload_registries"}},
       {"crio.network", {"cni_plugin"}},
       {"crio.metrics", {"metrics_collectors", "metrics_socket", "metrics_cert", "metrics_key"}},
   };
@@ -279,6 +281,27 @@ void applyKey(Config& config, const Key& key, const toml::node& node, const std:
           config.*member = value;
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           config.*member = stringArray(node, file, fullKey);
+        } else if constexpr (std::is_same_v<T, std::chrono::milliseconds>) {
+          // A duration string as CRI-O writes it, or a whole number of seconds.
+          if (node.is_integer()) {
+            int64_t seconds = *node.value<int64_t>();
+            if (seconds < 0 || seconds > 100L * 365 * 24 * 3600) {
+              invalid(file, fullKey, std::to_string(seconds) + " is not a duration in seconds");
+            }
+            config.*member = std::chrono::seconds(seconds);
+          } else if (node.is_string()) {
+            std::string text = *node.value<std::string>();
+            std::chrono::milliseconds value;
+            if (!parseDuration(text, value)) {
+              invalid(file, fullKey,
+                      "\"" + text +
+                          "\" is not a duration; write it as \"30s\", \"1m30s\" or "
+                          "\"500ms\", or as whole seconds");
+            }
+            config.*member = value;
+          } else {
+            invalid(file, fullKey, "expected a duration string or seconds, got " + typeName(node));
+          }
         } else {
           const toml::array* array = node.as_array();
           if (array == nullptr) {
@@ -534,6 +557,8 @@ toml::table configTable(const Config& config) {
             for (auto v : config.*member)
               array.push_back(v);
             table.insert(key.name, array);
+          } else if constexpr (std::is_same_v<T, std::chrono::milliseconds>) {
+            table.insert(key.name, formatDuration(config.*member));
           } else {
             table.insert(key.name, config.*member);
           }
@@ -565,6 +590,71 @@ std::string renderConfigJson(const Config& config) {
   std::ostringstream out;
   out << toml::json_formatter{configTable(config)};
   return out.str();
+}
+
+bool parseDuration(const std::string& text, std::chrono::milliseconds& out) {
+  // Units in nanoseconds, longest suffix first so that "ms" is not read as "m".
+  static const std::pair<const char*, double> UNITS[] = {
+      {"ns", 1.0}, {"us", 1e3}, {"\u00b5s", 1e3}, {"ms", 1e6},
+      {"s", 1e9},  {"m", 60e9}, {"h", 3600e9},
+  };
+  // A bound far above any timeout, so that the arithmetic cannot overflow.
+  constexpr double MAX_NANOSECONDS = 100.0 * 365 * 24 * 3600e9;
+
+  if (text == "0") {
+    out = std::chrono::milliseconds(0);
+    return true;
+  }
+  if (text.empty() || text.size() > 64) return false;
+  double total = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t start = pos;
+    while (pos < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[pos])) || text[pos] == '.'))
+      ++pos;
+    std::string number = text.substr(start, pos - start);
+    if (number.empty() || number == "." || std::count(number.begin(), number.end(), '.') > 1) {
+      return false;
+    }
+    const std::pair<const char*, double>* unit = nullptr;
+    for (const auto& candidate : UNITS) {
+      std::string suffix = candidate.first;
+      if (text.compare(pos, suffix.size(), suffix) == 0 &&
+          (unit == nullptr || suffix.size() > std::string(unit->first).size())) {
+        unit = &candidate;
+      }
+    }
+    if (unit == nullptr) return false;
+    pos += std::string(unit->first).size();
+    total += std::stod(number) * unit->second;
+    if (total > MAX_NANOSECONDS) return false;
+  }
+  auto milliseconds = static_cast<int64_t>(total / 1e6);
+  if (static_cast<double>(milliseconds) * 1e6 < total) ++milliseconds;
+  out = std::chrono::milliseconds(milliseconds);
+  return true;
+}
+
+std::string formatDuration(std::chrono::milliseconds duration) {
+  int64_t ms = duration.count();
+  if (ms == 0) return "0s";
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  int64_t hours = ms / 3600000;
+  int64_t minutes = (ms / 60000) % 60;
+  int64_t seconds = (ms / 1000) % 60;
+  int64_t fraction = ms % 1000;
+  std::string out;
+  if (hours > 0) out += std::to_string(hours) + "h";
+  if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
+  out += std::to_string(seconds);
+  if (fraction > 0) {
+    std::string digits = std::to_string(fraction + 1000).substr(1);
+    while (digits.back() == '0')
+      digits.pop_back();
+    out += "." + digits;
+  }
+  return out + "s";
 }
 
 std::string effectiveCgroupManager(const Config& config) {

@@ -10,6 +10,7 @@
 // file, the key and the reason.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -18,6 +19,9 @@
 #include "common/paths.h"
 
 namespace crio {
+
+// [crio.image] pull_progress_timeout when unset: a pull fails once no byte arrived for this long.
+constexpr std::chrono::seconds DEFAULT_PULL_PROGRESS_TIMEOUT{30};
 
 // One OCI runtime handler: a [crio.runtime.runtimes.NAME] table.
 struct RuntimeHandler {
@@ -78,6 +82,9 @@ struct Config {
   std::vector<std::string> insecureRegistries;
   std::string imageVolumes = "mkdir";
   std::string bigFilesTemporaryDir;
+  // pull_progress_timeout: a Go duration string ("30s", "1m30s", "500ms") or whole seconds;
+  // 0 turns the stall check off.
+  std::chrono::milliseconds pullProgressTimeout = DEFAULT_PULL_PROGRESS_TIMEOUT;
 
   // [crio.network]
   std::string cniDefaultNetwork;
@@ -138,6 +145,13 @@ void applyConfigText(Config& config, const std::string& text, const std::string&
 std::string renderConfig(const Config& config);
 // The same as one JSON object (for Status verbose info).
 std::string renderConfigJson(const Config& config);
+
+// Parses a duration as Go writes them: decimal numbers with a unit each ("ns", "us", "ms", "s",
+// "m", "h"), such as "1m30s" or "1.5s". "0" alone is zero. Negative durations are rejected.
+// Returns false on a malformed value. The result is rounded up to whole milliseconds.
+bool parseDuration(const std::string& text, std::chrono::milliseconds& out);
+// The inverse, in Go's form: "0s", "500ms", "30s", "1m30s", "1h0m0s", "1.5s".
+std::string formatDuration(std::chrono::milliseconds duration);
 
 // The cgroup manager actually used: the configured one, or systemd when systemd is PID 1.
 std::string effectiveCgroupManager(const Config& config);

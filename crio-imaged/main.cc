@@ -1,5 +1,6 @@
 // crio-imaged: talks to registries for the suite. Runs as an unprivileged user with no
 // capabilities; the only place it can write is its download cache.
+#include <curl/curl.h>
 #include <kj/async-io.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -10,8 +11,14 @@
 #include "common/daemon.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "crio-imaged/blob-cache.h"
+#include "crio-imaged/http-client.h"
+#include "crio-imaged/image-resolver.h"
+#include "crio-imaged/imaged-server.h"
+#include "crio-imaged/platform.h"
+#include "crio-imaged/source-list.h"
+#include "crio-imaged/token-cache.h"
 #include "ipc/daemon-info.h"
-#include "ipc/imaged.capnp.h"
 #include "ipc/serve.h"
 #include "ipc/server.h"
 #include "ipc/unix-socket.h"
@@ -20,11 +27,6 @@ namespace crio::imaged {
 namespace {
 
 constexpr const char* NAME = "crio-imaged";
-
-class ImagedServer final : public ipc::DaemonServer<ipc::schema::Imaged::Server> {
- public:
-  using DaemonServer::DaemonServer;
-};
 
 // Gives a folder to the daemon's user so that it can work there after the switch.
 void handOver(const std::string& path, const struct passwd& user) {
@@ -56,6 +58,8 @@ int run(int argc, char** argv) {
   ipc::captureDaemonSignals();
   bool root = geteuid() == 0;
   std::string socketDir = config.imagedSocket.substr(0, config.imagedSocket.rfind('/'));
+  // Parents stay traversable so that the daemon's user can reach the cache it is given.
+  makeDirectories(config.cacheDir.substr(0, config.cacheDir.rfind('/')), 0755);
   makeDirectories(config.cacheDir, 0700);
   makeDirectories(socketDir, 0755);
   bool activated = false;
@@ -89,9 +93,27 @@ int run(int argc, char** argv) {
   auto io = kj::setupAsyncIo();
   auto info = ipc::currentDaemonInfo(NAME, config.selfSeccomp && !flags.noSeccomp);
   std::vector<uid_t> allowed(config.allowedPeerUids.begin(), config.allowedPeerUids.end());
-  ipc::Server server(*io.lowLevelProvider, io.unixEventPort, listenFd, kj::heap<ImagedServer>(info),
-                     allowed, config.imagedSocket);
-  log::info("serving", {{"socket", config.imagedSocket}, {"cache", config.cacheDir}});
+
+  // Declared before the cache: downloads still in the cache's task set at exit cancel their
+  // transfers through the client.
+  HttpClient http;
+  TokenCache tokens;
+  BlobCache cache(config.cacheDir);
+  cache.prepare();
+  RegistryContext registries{http, tokens, io.provider->getTimer(), config.certsDir,
+                             config.pullProgressTimeout};
+  SourceList sources(config);
+  Platform platform = hostPlatform();
+  ImageResolver resolver(registries, sources, platform);
+
+  ipc::Server server(*io.lowLevelProvider, io.unixEventPort, listenFd,
+                     kj::heap<ImagedServer>(info, resolver, sources, cache), allowed,
+                     config.imagedSocket);
+  log::info("serving", {{"socket", config.imagedSocket},
+                        {"cache", config.cacheDir},
+                        {"platform", platform.text()},
+                        {"curl", curl_version_info(CURLVERSION_NOW)->version},
+                        {"pull_progress_timeout", formatDuration(config.pullProgressTimeout)}});
   ipc::serveUntilTerminated(io, server, "Serving on " + config.imagedSocket, [&flags]() {
     loadDaemonConfig(flags);
     log::info("configuration reloaded");

@@ -16,7 +16,7 @@ BUILD_PACKAGES=(
 # and test registries.
 RUNTIME_PACKAGES=(
   runc crun containernetworking-plugins iproute2 iptables
-  docker-registry busybox-static skopeo umoci jq curl openssl gnupg apache2-utils python3
+  docker-registry busybox-static skopeo umoci zstd jq curl openssl gnupg apache2-utils python3
   systemd
 )
 
