@@ -8,16 +8,23 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 usage() {
-  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
+}
+
+need_value() {
+  if [ $# -lt 2 ] || [ -z "$2" ]; then
+    echo "run.sh: $1 needs a value" >&2
+    usage 2
+  fi
 }
 
 daemon_args=()
 root=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --root) root="$2"; daemon_args+=(--root "$2"); shift 2 ;;
-    --config|--config-dir|--log-level) daemon_args+=("$1" "$2"); shift 2 ;;
+    --root) need_value "$@"; root="$2"; daemon_args+=(--root "$2"); shift 2 ;;
+    --config|--config-dir|--log-level) need_value "$@"; daemon_args+=("$1" "$2"); shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage 2 ;;
   esac
@@ -38,6 +45,7 @@ scripts/build.sh
 pids=()
 stop_all() {
   trap - INT TERM EXIT
+  rm -f "$started_marker"
   # crio-cri first, so it does not report its peers going away.
   local i
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -47,10 +55,12 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
+# A socket left by an earlier run does not count: the daemon's own is newer than its start.
+started_marker=$(mktemp)
 wait_for_socket() {
   local path="$1" name="$2" pid="$3"
   for _ in $(seq 1 200); do
-    [ -S "$path" ] && return 0
+    [ -S "$path" ] && [ "$path" -nt "$started_marker" ] && return 0
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "run.sh: $name exited during start; its log is above" >&2
       exit 1
@@ -72,5 +82,11 @@ pids+=($!)
 wait_for_socket "$root/run/crio/crio.sock" crio-cri "$!"
 
 echo "run.sh: serving CRI on unix://$root/run/crio/crio.sock (Ctrl-C stops the suite)" >&2
-# Returns when any daemon exits; the trap then stops the others.
-wait -n "${pids[@]}" || true
+# Returns when any daemon exits; the trap then stops the others. A daemon that exits on its own
+# (not through Ctrl-C) makes run.sh fail with its status.
+status=0
+wait -n "${pids[@]}" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "run.sh: a daemon exited with status $status; stopping the others" >&2
+fi
+exit "$status"

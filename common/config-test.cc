@@ -1,6 +1,7 @@
 #include "common/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -106,6 +107,10 @@ TEST_F(ConfigTest, InvalidValuesAreRejected) {
       "[crio.runtime]\ndefault_runtime = \"missing\"\n",
       "[crio.runtime.runtimes.crun]\nruntime_type = \"vm\"\n",
       "[crio.runtime\nbroken",
+      "[crio.api]\ngrpc_max_recv_msg_size = 4294967296\n",
+      "[crio.suite]\nallowed_peer_uids = [0, 4295032830]\n",
+      "[crio.suite]\nallowed_peer_uids = [-1]\n",
+      "[crio.metrics]\nmetrics_port = 99999999\n",
   };
   for (const char* text : cases) {
     write("/etc/crio/crio.conf", text);
@@ -156,6 +161,29 @@ TEST(Duration, FormatsAsGoDoes) {
     ASSERT_TRUE(parseDuration(formatDuration(milliseconds(ms)), parsed)) << ms;
     EXPECT_EQ(parsed.count(), ms);
   }
+}
+
+TEST_F(ConfigTest, SpecialFilesAreNotRead) {
+  // A FIFO must not block the load, and a symlink to a device must not be read without end.
+  std::string fifo = root_ + "/etc/crio/crio.conf.d/10-fifo.conf";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::filesystem::create_symlink("/dev/zero", root_ + "/etc/crio/crio.conf.d/20-zero.conf");
+  LoadedConfig loaded = load();
+  EXPECT_EQ(loaded.filesRead.size(), 0u);
+  EXPECT_EQ(loaded.warnings.size(), 2u);
+}
+
+TEST_F(ConfigTest, OversizedFileIsRejected) {
+  write("/etc/crio/crio.conf", "# " + std::string(MAX_CONFIG_FILE_BYTES, 'x') + "\n");
+  EXPECT_THROW(load(), Error);
+}
+
+TEST_F(ConfigTest, ExplicitMissingFolderIsAnError) {
+  ConfigSources sources;
+  sources.paths = Paths(root_);
+  sources.dropInDir = root_ + "/absent";
+  sources.dropInDirExplicit = true;
+  EXPECT_THROW(loadConfig(sources), Error);
 }
 
 TEST_F(ConfigTest, RuntimeHandlersMerge) {

@@ -1,5 +1,7 @@
 #include "common/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <toml++/toml.h>
@@ -37,6 +39,7 @@ struct Key {
   Member member;
   StringCheck check = nullptr;
   int64_t min = INT64_MIN;
+  int64_t max = INT64_MAX;
 };
 
 std::string absolutePath(const std::string& value) {
@@ -97,8 +100,8 @@ const std::vector<Key>& keys() {
       {"crio.api", "stream_address", &Config::streamAddress},
       {"crio.api", "stream_port", &Config::streamPort, portCheck},
       {"crio.api", "stream_idle_timeout", &Config::streamIdleTimeout},
-      {"crio.api", "grpc_max_send_msg_size", &Config::grpcMaxSendMsgSize, nullptr, 1024},
-      {"crio.api", "grpc_max_recv_msg_size", &Config::grpcMaxRecvMsgSize, nullptr, 1024},
+      {"crio.api", "grpc_max_send_msg_size", &Config::grpcMaxSendMsgSize, nullptr, 1024, INT32_MAX},
+      {"crio.api", "grpc_max_recv_msg_size", &Config::grpcMaxRecvMsgSize, nullptr, 1024, INT32_MAX},
 
       {"crio.runtime", "log_level", &Config::logLevel, logLevelCheck},
       {"crio.runtime", "default_runtime", &Config::defaultRuntime},
@@ -137,7 +140,7 @@ const std::vector<Key>& keys() {
 
       {"crio.metrics", "enable_metrics", &Config::enableMetrics},
       {"crio.metrics", "metrics_host", &Config::metricsHost},
-      {"crio.metrics", "metrics_port", &Config::metricsPort, nullptr, 0},
+      {"crio.metrics", "metrics_port", &Config::metricsPort, nullptr, 0, 65535},
 
       {"crio.suite", "imaged_socket", &Config::imagedSocket, absolutePath},
       {"crio.suite", "stored_socket", &Config::storedSocket, absolutePath},
@@ -150,7 +153,8 @@ const std::vector<Key>& keys() {
       {"crio.suite", "registries_dir", &Config::registriesDir, absolutePath},
       {"crio.suite", "certs_dir", &Config::certsDir, absolutePath},
       {"crio.suite", "storage_conf", &Config::storageConf, absolutePath},
-      {"crio.suite", "allowed_peer_uids", &Config::allowedPeerUids},
+      // uid_t is 32 bits, and (uid_t)-1 means "no uid".
+      {"crio.suite", "allowed_peer_uids", &Config::allowedPeerUids, nullptr, 0, 4294967294},
   };
   return table;
 }
@@ -278,6 +282,10 @@ void applyKey(Config& config, const Key& key, const toml::node& node, const std:
             invalid(file, fullKey,
                     std::to_string(value) + " is below the minimum " + std::to_string(key.min));
           }
+          if (value > key.max) {
+            invalid(file, fullKey,
+                    std::to_string(value) + " is above the maximum " + std::to_string(key.max));
+          }
           config.*member = value;
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           config.*member = stringArray(node, file, fullKey);
@@ -312,7 +320,13 @@ void applyKey(Config& config, const Key& key, const toml::node& node, const std:
             if (!element.is_integer()) {
               invalid(file, fullKey, "expected an array of integers, found " + typeName(element));
             }
-            out.push_back(*element.value<int64_t>());
+            int64_t value = *element.value<int64_t>();
+            if (value < key.min || value > key.max) {
+              invalid(file, fullKey,
+                      std::to_string(value) + " is outside " + std::to_string(key.min) + ".." +
+                          std::to_string(key.max));
+            }
+            out.push_back(value);
           }
           config.*member = out;
         }
@@ -426,13 +440,37 @@ void applyTable(Config& config, const toml::table& root, const std::string& file
   }
 }
 
+// Reads a configuration file: a regular file of at most MAX_CONFIG_FILE_BYTES. O_NONBLOCK keeps
+// a FIFO from blocking the open; the type check then rejects it.
 std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) failSyscall("open", path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) failSyscall("read", path);
-  return buffer.str();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) failSyscall("open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int saved = errno;
+    close(fd);
+    failSyscall("stat", path, saved);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    fail(ErrorCategory::INVALID_ARGUMENT, path + " is not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > MAX_CONFIG_FILE_BYTES) {
+    close(fd);
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         path + " is larger than " + std::to_string(MAX_CONFIG_FILE_BYTES >> 20) + " MiB");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = read(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+  text.resize(done);
+  return text;
 }
 
 toml::array toArray(const std::vector<std::string>& values) {
@@ -512,6 +550,9 @@ LoadedConfig loadConfig(const ConfigSources& sources) {
   std::string file = sources.file.empty() ? sources.paths.configFile() : sources.file;
   std::error_code ec;
   if (fs::exists(file, ec)) {
+    if (fs::is_directory(file, ec)) {
+      fail(ErrorCategory::INVALID_ARGUMENT, file + " is a folder, not a configuration file");
+    }
     applyConfigText(loaded.config, readFile(file), file, loaded.warnings);
     loaded.filesRead.push_back(file);
   } else if (sources.fileExplicit) {
@@ -520,12 +561,21 @@ LoadedConfig loadConfig(const ConfigSources& sources) {
   }
 
   std::string dir = sources.dropInDir.empty() ? sources.paths.configDir() : sources.dropInDir;
+  if (sources.dropInDirExplicit && !fs::is_directory(dir, ec)) {
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         "configuration folder " + dir + " does not exist or is not a folder; check --config-dir");
+  }
   if (fs::is_directory(dir, ec)) {
     std::vector<std::string> dropIns;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (entry.path().extension() == ".conf" && !entry.is_directory()) {
-        dropIns.push_back(entry.path().string());
+    fs::directory_iterator entries(dir, ec);
+    if (ec) fail(ErrorCategory::INVALID_ARGUMENT, "cannot read " + dir + ": " + ec.message());
+    for (const auto& entry : entries) {
+      if (entry.path().extension() != ".conf") continue;
+      if (!entry.is_regular_file(ec)) {
+        loaded.warnings.push_back({entry.path().string(), "", "not a regular file, ignored"});
+        continue;
       }
+      dropIns.push_back(entry.path().string());
     }
     std::sort(dropIns.begin(), dropIns.end());
     for (const auto& path : dropIns) {

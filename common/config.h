@@ -114,6 +114,9 @@ struct Config {
   static Config defaults(const Paths& paths);
 };
 
+// Bound on one configuration file (crio.conf or a drop-in).
+constexpr uint64_t MAX_CONFIG_FILE_BYTES = 1 << 20;
+
 struct ConfigWarning {
   std::string file;
   std::string key;
@@ -131,6 +134,7 @@ struct ConfigSources {
   std::string file;       // "" means the default; an explicit file must exist
   std::string dropInDir;  // "" means the default; a missing folder is fine
   bool fileExplicit = false;
+  bool dropInDirExplicit = false;  // an explicit folder must exist
 };
 
 // Reads defaults, the main file and the drop-ins. Throws crio::Error (INVALID_ARGUMENT) naming

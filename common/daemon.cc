@@ -17,6 +17,7 @@ ConfigSources DaemonFlags::sources() const {
   s.paths = paths();
   s.file = configFile;
   s.fileExplicit = !configFile.empty();
+  s.dropInDirExplicit = !configDir.empty();
   s.dropInDir = configDir;
   return s;
 }

@@ -129,7 +129,7 @@ int run(int argc, char** argv) {
 
   // On SIGTERM or SIGINT the container keeps running: only the monitor ends.
   container.recordPendingExit();
-  if (!activated) unlink(options.socketPath.c_str());
+  if (!activated) ipc::removeOwnSocket(options.socketPath);
   log::info(
       "monitor ends",
       {containerField(), {"container_status", std::string(statusName(container.state().status))}});
@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   try {
     return crio::conmon::run(argc, argv);
   } catch (const std::exception& e) {
+    crio::ipc::removeOwnSockets();
     crio::log::write(crio::log::Level::FATAL, "crio-conmon cannot start",
                      {crio::conmon::containerField(), {"error", e.what()}});
     return 1;

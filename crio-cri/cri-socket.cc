@@ -38,7 +38,7 @@ void CriSocket::close() {
   if (listenFd_ >= 0) {
     ::close(listenFd_);
     listenFd_ = -1;
-    if (!activated_) unlink(path_.c_str());
+    if (!activated_) ipc::removeOwnSocket(path_);
   }
 }
 
@@ -54,7 +54,15 @@ void CriSocket::acceptLoop(grpc::Server& server) {
     int fd = accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) continue;
-      log::error("accept on the CRI socket failed", {{"error", std::strerror(errno)}});
+      // Out of descriptors, say: the connection stays queued and poll() reports it again at
+      // once, so pause instead of spinning, and log the failure once per interval.
+      unsigned suppressed = 0;
+      if (acceptErrors_.allow(suppressed)) {
+        log::error("accept on the CRI socket failed; retrying",
+                   {{"error", std::strerror(errno)}, {"suppressed", suppressed}});
+      }
+      pollfd stop = {stopFd_, POLLIN, 0};
+      if (poll(&stop, 1, ACCEPT_RETRY_MILLIS) > 0) return;
       continue;
     }
     grpc::AddInsecureChannelFromFd(&server, fd);

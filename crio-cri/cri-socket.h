@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include "common/log.h"
+
 namespace crio::cri {
 
 class CriSocket {
@@ -32,6 +34,10 @@ class CriSocket {
   int stopFd_ = -1;
   bool activated_ = false;
   std::thread thread_;
+  log::RateLimit acceptErrors_{std::chrono::seconds(10)};
 };
+
+// Pause before accepting again after accept() failed.
+constexpr int ACCEPT_RETRY_MILLIS = 100;
 
 }  // namespace crio::cri

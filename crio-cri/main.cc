@@ -15,6 +15,7 @@
 #include "crio-cri/daemon.h"
 #include "crio-cri/rpc/image-service.h"
 #include "crio-cri/rpc/runtime-service.h"
+#include "ipc/unix-socket.h"
 
 namespace crio::cri {
 namespace {
@@ -139,6 +140,7 @@ int main(int argc, char** argv) {
   try {
     return crio::cri::run(argc, argv);
   } catch (const std::exception& e) {
+    crio::ipc::removeOwnSockets();
     crio::log::write(crio::log::Level::FATAL, "crio-cri cannot start", {{"error", e.what()}});
     return 1;
   }

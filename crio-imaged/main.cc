@@ -28,10 +28,24 @@ namespace {
 
 constexpr const char* NAME = "crio-imaged";
 
-// Gives a folder to the daemon's user so that it can work there after the switch.
-void handOver(const std::string& path, const struct passwd& user) {
+// Gives a folder to the daemon's user so that it can work there after the switch. Only a folder
+// this start created, or one the user already owns, is handed over: chown of a folder that
+// exists for another purpose (/tmp, /run/crio) would give it away.
+void handOver(const std::string& path, bool createdNow, const struct passwd& user) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) failSyscall("stat", path);
+  if (!createdNow && st.st_uid != user.pw_uid) {
+    fail(ErrorCategory::FAILED_PRECONDITION,
+         "folder " + path + " exists and belongs to uid " + std::to_string(st.st_uid) +
+             "; crio-imaged gives its socket folder and its cache folder to user " + user.pw_name +
+             ", so each must be a folder of its own");
+  }
   if (chown(path.c_str(), user.pw_uid, user.pw_gid) != 0) failSyscall("chown", path);
   if (chmod(path.c_str(), 0700) != 0) failSyscall("chmod", path);
+}
+
+bool exists(const std::string& path) {
+  return access(path.c_str(), F_OK) == 0;
 }
 
 int run(int argc, char** argv) {
@@ -58,6 +72,8 @@ int run(int argc, char** argv) {
   ipc::captureDaemonSignals();
   bool root = geteuid() == 0;
   std::string socketDir = config.imagedSocket.substr(0, config.imagedSocket.rfind('/'));
+  bool cacheCreated = !exists(config.cacheDir);
+  bool socketDirCreated = !exists(socketDir);
   // Parents stay traversable so that the daemon's user can reach the cache it is given.
   makeDirectories(config.cacheDir.substr(0, config.cacheDir.rfind('/')), 0755);
   makeDirectories(config.cacheDir, 0700);
@@ -74,9 +90,9 @@ int run(int argc, char** argv) {
                                                 "\" does not exist; create it or set [crio.suite] "
                                                 "imaged_user");
     }
-    handOver(config.cacheDir, *pw);
+    handOver(config.cacheDir, cacheCreated, *pw);
     if (!activated) {
-      handOver(socketDir, *pw);
+      handOver(socketDir, socketDirCreated, *pw);
       if (chown(config.imagedSocket.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
         failSyscall("chown", config.imagedSocket);
       }
@@ -118,7 +134,7 @@ int run(int argc, char** argv) {
     loadDaemonConfig(flags);
     log::info("configuration reloaded");
   });
-  if (!activated) unlink(config.imagedSocket.c_str());
+  if (!activated) ipc::removeOwnSocket(config.imagedSocket);
   return 0;
 }
 
@@ -129,6 +145,7 @@ int main(int argc, char** argv) {
   try {
     return crio::imaged::run(argc, argv);
   } catch (const std::exception& e) {
+    crio::ipc::removeOwnSockets();
     crio::log::write(crio::log::Level::FATAL, "crio-imaged cannot start", {{"error", e.what()}});
     return 1;
   }

@@ -98,7 +98,7 @@ int run(int argc, char** argv) {
   });
   // Running unpacks stop at their next entry; their staging directories go at the next start.
   layers.stop();
-  if (!activated) unlink(config.storedSocket.c_str());
+  if (!activated) ipc::removeOwnSocket(config.storedSocket);
   return 0;
 }
 
@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
   try {
     return crio::stored::run(argc, argv);
   } catch (const std::exception& e) {
+    crio::ipc::removeOwnSockets();
     crio::log::write(crio::log::Level::FATAL, "crio-stored cannot start", {{"error", e.what()}});
     return 1;
   }

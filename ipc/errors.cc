@@ -17,6 +17,9 @@ Error fromKjException(const kj::Exception& exception, std::string_view peer) {
   constexpr std::string_view REMOTE = "remote exception: ";
   if (description.rfind(REMOTE, 0) == 0) description.erase(0, REMOTE.size());
 
+  if (exception.getType() == kj::Exception::Type::UNIMPLEMENTED) {
+    return Error(ErrorCategory::UNIMPLEMENTED, std::string(peer) + ": " + description);
+  }
   if (exception.getType() == kj::Exception::Type::DISCONNECTED) {
     return Error(ErrorCategory::UNAVAILABLE, std::string(peer) + " disconnected: " + description);
   }

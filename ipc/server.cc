@@ -12,6 +12,7 @@ Server::Server(kj::LowLevelAsyncIoProvider& lowLevel, kj::UnixEventPort& eventPo
                capnp::Capability::Client bootstrap, std::vector<uid_t> allowedUids,
                std::string name)
     : lowLevel_(lowLevel),
+      eventPort_(eventPort),
       listenFd_(listenFd),
       observer_(eventPort, listenFd, kj::UnixEventPort::FdObserver::OBSERVE_READ),
       server_(kj::mv(bootstrap)),
@@ -30,8 +31,16 @@ kj::Promise<void> Server::acceptLoop() {
     if (fd < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      log::error("accept failed", {{"socket", name_}, {"error", strerror(errno)}});
-      break;
+      // Out of descriptors (or another failure): the connection stays queued, and the observer
+      // is edge-triggered, so waiting for readability could wait forever. Retry after a pause.
+      unsigned suppressed = 0;
+      if (acceptErrors_.allow(suppressed)) {
+        log::error("accept failed; retrying",
+                   {{"socket", name_}, {"error", strerror(errno)}, {"suppressed", suppressed}});
+      }
+      return eventPort_.getTimer().afterDelay(ACCEPT_RETRY_DELAY).then([this]() {
+        return acceptLoop();
+      });
     }
     try {
       PeerCredentials peer = peerCredentials(fd);

@@ -14,9 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
+
 namespace crio::ipc {
 
 constexpr unsigned MAX_FDS_PER_MESSAGE = 4;
+
+// Pause before accepting again after accept() failed (out of file descriptors, say).
+constexpr auto ACCEPT_RETRY_DELAY = 100 * kj::MILLISECONDS;
 
 class Server {
  public:
@@ -32,12 +37,14 @@ class Server {
   kj::Promise<void> acceptLoop();
 
   kj::LowLevelAsyncIoProvider& lowLevel_;
+  kj::UnixEventPort& eventPort_;
   // Declared before the observer, so that it is closed after the observer left the epoll set.
   kj::AutoCloseFd listenFd_;
   kj::UnixEventPort::FdObserver observer_;
   capnp::TwoPartyServer server_;
   std::vector<uid_t> allowedUids_;
   std::string name_;
+  log::RateLimit acceptErrors_{std::chrono::seconds(10)};
 };
 
 }  // namespace crio::ipc

@@ -1,9 +1,12 @@
 #include "ipc/unix-socket.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -48,6 +51,57 @@ TEST_F(UnixSocketTest, StaleSocketReplaced) {
   std::ofstream(file) << "data";
   EXPECT_THROW(listenUnixSocket(file, 0600, "test"), Error);
   EXPECT_TRUE(std::filesystem::exists(file));
+}
+
+TEST_F(UnixSocketTest, LiveSocketIsNotTakenOver) {
+  std::string path = dir_ + "/s.sock";
+  int first = listenUnixSocket(path, 0600, "test");
+  try {
+    listenUnixSocket(path, 0600, "test");
+    FAIL() << "a second listener replaced a live socket";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::ALREADY_EXISTS);
+  }
+  int client = connectUnixSocket(path, {getuid()});
+  EXPECT_GE(client, 0);
+  close(client);
+  close(first);
+}
+
+TEST_F(UnixSocketTest, WorldWritableFolderIsRejected) {
+  std::string folder = dir_ + "/open";
+  std::filesystem::create_directory(folder);
+  chmod(folder.c_str(), 01777);
+  try {
+    listenUnixSocket(folder + "/s.sock", 0600, "test");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::PERMISSION_DENIED);
+    EXPECT_NE(std::string(e.what()).find("writable by every user"), std::string::npos);
+  }
+}
+
+TEST_F(UnixSocketTest, ReplacedSocketIsNotRemoved) {
+  std::string path = dir_ + "/s.sock";
+  int mine = listenUnixSocket(path, 0600, "test");
+  // Another process replaces the file. The old inode stays alive through a second link, so the
+  // replacement cannot reuse its number.
+  ASSERT_EQ(link(path.c_str(), (dir_ + "/kept").c_str()), 0);
+  std::filesystem::remove(path);
+  int replacement = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(bind(replacement, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+
+  removeOwnSocket(path);
+  EXPECT_TRUE(std::filesystem::exists(path));
+  close(replacement);
+  close(mine);
+}
+
+TEST_F(UnixSocketTest, RelativePathIsRejected) {
+  EXPECT_THROW(listenUnixSocket("relative.sock", 0600, "test"), Error);
 }
 
 TEST_F(UnixSocketTest, NothingListeningIsUnavailable) {

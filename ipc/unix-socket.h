@@ -27,11 +27,18 @@ PeerCredentials peerCredentials(int fd);
 void requireAllowedUid(uid_t uid, const std::vector<uid_t>& allowed, std::string_view who);
 
 // A listening, non-blocking, close-on-exec socket at `path` with `mode`. The socket passed by
-// systemd under `systemdName` is used when there is one; otherwise a stale socket file left by a
-// previous run is replaced (any other kind of file at `path` is an error, never removed).
+// systemd under `systemdName` is used when there is one. Otherwise a stale socket file left by a
+// previous run is replaced. A socket another process still serves on, any other kind of file at
+// `path`, and a folder every user can write to are errors.
 // `activated` (when given) tells whether systemd passed the socket.
 int listenUnixSocket(const std::string& path, mode_t mode, std::string_view systemdName,
                      bool* activated = nullptr);
+
+// Removes a socket file this process created with listenUnixSocket(), unless another process
+// has since replaced it.
+void removeOwnSocket(const std::string& path);
+// removeOwnSocket() for every socket this process created; for a daemon that fails to start.
+void removeOwnSockets();
 
 // A connected, non-blocking, close-on-exec socket to `path`, after checking the socket file's
 // owner and mode and the server's uid against `allowedUids`. Throws UNAVAILABLE when nothing

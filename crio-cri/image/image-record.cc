@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
+
 namespace crio::cri {
 
 ImageRecord readImageRecord(ipc::schema::ImageRecord::Reader reader) {
@@ -27,6 +29,17 @@ std::string imageUser(const ImageRecord& image) {
   auto user = inner->find("User");
   if (user == inner->end() || !user->is_string()) return "";
   return user->get<std::string>();
+}
+
+void checkImageReference(const std::string& reference, std::string_view method) {
+  if (reference.empty()) {
+    fail(ErrorCategory::INVALID_ARGUMENT, std::string(method) + ": image is empty");
+  }
+  if (reference.size() > MAX_IMAGE_REFERENCE) {
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         std::string(method) + ": image reference of " + std::to_string(reference.size()) +
+             " bytes is longer than the limit of " + std::to_string(MAX_IMAGE_REFERENCE));
+  }
 }
 
 std::string storeReference(const std::string& reference) {

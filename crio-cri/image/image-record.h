@@ -28,6 +28,14 @@ ImageRecord readImageRecord(ipc::schema::ImageRecord::Reader reader);
 // The image's configured user ("" when the config has none).
 std::string imageUser(const ImageRecord& image);
 
+// Bound on an image reference in a CRI request; docker names are at most 255 characters, plus
+// host, tag and digest.
+constexpr size_t MAX_IMAGE_REFERENCE = 4096;
+
+// Throws INVALID_ARGUMENT (naming `method`) for an empty or oversized reference. The message
+// never repeats an oversized reference.
+void checkImageReference(const std::string& reference, std::string_view method);
+
 // Strips a leading "sha256:" so a CRI id can be looked up in the store.
 std::string storeReference(const std::string& reference);
 

@@ -58,6 +58,7 @@ void listImages(Daemon& daemon, const runtime::v1::ListImagesRequest& request,
   Config config = daemon.config();
   const std::string& wanted = request.filter().image().image();
   if (!wanted.empty()) {
+    checkImageReference(wanted, "ListImages");
     if (auto image = findImage(daemon, wanted)) fillImage(config, *image, *response.add_images());
     return;
   }
@@ -69,7 +70,7 @@ void listImages(Daemon& daemon, const runtime::v1::ListImagesRequest& request,
 void imageStatus(Daemon& daemon, const runtime::v1::ImageStatusRequest& request,
                  runtime::v1::ImageStatusResponse& response) {
   const std::string& reference = request.image().image();
-  if (reference.empty()) fail(ErrorCategory::INVALID_ARGUMENT, "ImageStatus: image is empty");
+  checkImageReference(reference, "ImageStatus");
 
   // An absent image is an empty response, not an error.
   std::optional<ImageRecord> image = findImage(daemon, reference);

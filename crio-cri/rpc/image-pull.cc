@@ -1,5 +1,6 @@
 #include "common/log.h"
 #include "crio-cri/image/image-puller.h"
+#include "crio-cri/image/image-record.h"
 #include "crio-cri/rpc/image-handlers.h"
 
 namespace crio::cri {
@@ -7,7 +8,7 @@ namespace crio::cri {
 void pullImage(Daemon& daemon, const runtime::v1::PullImageRequest& request,
                runtime::v1::PullImageResponse& response) {
   const std::string& reference = request.image().image();
-  if (reference.empty()) fail(ErrorCategory::INVALID_ARGUMENT, "PullImage: image is empty");
+  checkImageReference(reference, "PullImage");
 
   PullCredentials credentials;
   credentials.username = request.auth().username();
@@ -18,9 +19,14 @@ void pullImage(Daemon& daemon, const runtime::v1::PullImageRequest& request,
   credentials.registryToken = request.auth().registry_token();
 
   log::info("Pulling image", {{"image", reference}});
-  ImageRecord image = withContext("pull image " + reference, [&]() {
-    return crio::cri::pullImage(daemon, reference, credentials);
-  });
+  ImageRecord image;
+  try {
+    image = withContext("pull image " + reference,
+                        [&]() { return crio::cri::pullImage(daemon, reference, credentials); });
+  } catch (const Error& e) {
+    log::warn("Pull failed", {{"image", reference}, {"error", e.what()}});
+    throw;
+  }
   log::info("Pulled image", {{"image", reference}, {"id", image.criId()}});
   response.set_image_ref(image.criId());
 }

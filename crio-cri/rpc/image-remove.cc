@@ -7,7 +7,7 @@ namespace crio::cri {
 void removeImage(Daemon& daemon, const runtime::v1::RemoveImageRequest& request,
                  runtime::v1::RemoveImageResponse&) {
   const std::string& reference = request.image().image();
-  if (reference.empty()) fail(ErrorCategory::INVALID_ARGUMENT, "RemoveImage: image is empty");
+  checkImageReference(reference, "RemoveImage");
 
   // Removing by any name removes the image with every name; an absent image is success.
   bool removed = withContext("remove image " + reference,

@@ -40,12 +40,17 @@ void status(Daemon& daemon, const runtime::v1::StatusRequest& request,
   auto* runtimeReady = response.mutable_status()->add_conditions();
   runtimeReady->set_type("RuntimeReady");
   runtimeReady->set_status(imaged.connected && stored.connected);
-  if (!stored.connected) {
-    runtimeReady->set_reason("StorageDaemonUnavailable");
-    runtimeReady->set_message("crio-stored is not reachable: " + stored.message);
-  } else if (!imaged.connected) {
-    runtimeReady->set_reason("ImageDaemonUnavailable");
-    runtimeReady->set_message("crio-imaged is not reachable: " + imaged.message);
+  // Name every unreachable daemon, so the operator sees the whole picture at once.
+  std::vector<std::string> problems;
+  if (!stored.connected) problems.push_back("crio-stored is not reachable: " + stored.message);
+  if (!imaged.connected) problems.push_back("crio-imaged is not reachable: " + imaged.message);
+  if (!problems.empty()) {
+    runtimeReady->set_reason(!stored.connected && !imaged.connected ? "DaemonsUnavailable"
+                             : !stored.connected                    ? "StorageDaemonUnavailable"
+                                                                    : "ImageDaemonUnavailable");
+    std::string message = problems[0];
+    if (problems.size() > 1) message += "; " + problems[1];
+    runtimeReady->set_message(message);
   }
 
   CniDiscovery cni = findCniNetwork(config.networkDir, config.cniDefaultNetwork);

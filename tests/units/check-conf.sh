@@ -41,6 +41,7 @@ if ! command -v jq >/dev/null 2>&1; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/crio-conf.XXXXXX")
+mkdir -p "$work/no-drop-ins"
 trap 'rm -rf "$work"' EXIT
 
 failures=0
