@@ -15,6 +15,7 @@
 #include "crio-cri/daemon.h"
 #include "crio-cri/rpc/image-service.h"
 #include "crio-cri/rpc/runtime-service.h"
+#include "crio-cri/sandbox/pod-lifecycle.h"
 
 namespace crio::cri {
 namespace {
@@ -107,6 +108,7 @@ int run(int argc, char** argv) {
   enterRole(NAME, role(), config.selfSeccomp && !flags.noSeccomp);
 
   Daemon daemon(config, std::move(launcher));
+  restorePods(daemon);
   daemon.start();
 
   RuntimeService runtimeService(daemon);
