@@ -1,7 +1,7 @@
 // Pod sandboxes through the CRI with the real daemons, the real CNI plugins of /usr/lib/cni and
-// real namespaces: run, status, list, stop and remove; two pods reaching each other on the test
-// bridge; hostname, DNS, host network and the PID holder; idempotent stop and remove; rollback of
-// a failed run; restore after crio-cri is killed; NetworkReady.
+// real namespaces. The tests cover run, status, list, stop and remove, and two pods reaching each
+// other on the test bridge. They also cover hostname, DNS, host network, the PID holder,
+// idempotent stop and remove, rollback of a failed run, restore after SIGKILL and NetworkReady.
 //
 // The network is the test-only one of network-support.h (bridge crt-br0 on 10.244.213.0/24). Each
 // test removes its pods through the CRI, then unmounts whatever is left under its root, and
