@@ -15,6 +15,7 @@
 #include "crio-cri/daemon.h"
 #include "crio-cri/rpc/image-service.h"
 #include "crio-cri/rpc/runtime-service.h"
+#include "crio-cri/sandbox/pod-lifecycle.h"
 #include "ipc/unix-socket.h"
 
 namespace crio::cri {
@@ -108,6 +109,7 @@ int run(int argc, char** argv) {
   enterRole(NAME, role(), config.selfSeccomp && !flags.noSeccomp);
 
   Daemon daemon(config, std::move(launcher));
+  restorePods(daemon);
   daemon.start();
 
   RuntimeService runtimeService(daemon);
