@@ -3,10 +3,10 @@
 // the auth files (auth-file.h).
 //
 // Loading and privileges: crio-imaged loads the snapshot as root, before it switches to its
-// unprivileged user, and again on SIGHUP as that user. A reload keeps, part by part, what the
-// previous snapshot held when a file cannot be read or parsed, and logs why; so a root-only auth
-// file (0600, such as /run/containers/0/auth.json) read at start stays in use after a reload, and
-// edits to it take effect only at the next start.
+// unprivileged user, and again on SIGHUP as that user. When a reload cannot read or parse a file,
+// it keeps that part of the previous snapshot and logs why. So a root-only auth file (0600, such
+// as /run/containers/0/auth.json) read at start stays in use after a reload, and edits to it take
+// effect only at the next start.
 //
 // A snapshot never throws for a broken policy or auth file when it is built. The error is stored
 // and raised by the pulls that need the file, so that a typo in policy.json fails pulls with its
@@ -36,7 +36,8 @@ struct LoadedAuthFile {
 
 struct PullSettings {
   RegistriesConfig registries;
-  // The evaluator of policy.json, or null when it could not be loaded; `policyError` then says why.
+  // The evaluator of policy.json, or null when it could not be loaded; `policyError` is then the
+  // reason.
   std::shared_ptr<const PolicyEvaluator> policy;
   std::optional<Error> policyError;
   std::vector<LoadedAuthFile> authFiles;  // in search order
@@ -56,7 +57,7 @@ struct PullSettings {
 std::shared_ptr<const PullSettings> loadPullSettings(const Config& config, const Paths& paths,
                                                      const PullSettings* previous = nullptr);
 
-// The current snapshot, replaced as a whole on reload. A pull holds the snapshot it started with.
+// The current snapshot, replaced as a whole on reload. A pull keeps the snapshot it started with.
 class PullSettingsHolder {
  public:
   PullSettingsHolder(Config config, Paths paths);
