@@ -236,7 +236,7 @@ TEST_F(ImagesTest, PullByTagIdsAgree) {
   std::string ref;
   grpc::Status status = pull("example.test/test/busybox:latest", &ref);
   ASSERT_TRUE(status.ok()) << status.error_message() << logs();
-  EXPECT_EQ(ref, seed().busybox.configDigest.substr(7));
+  EXPECT_EQ(ref, seed().busybox.configDigest);
 
   std::vector<Image> images = list();
   ASSERT_EQ(images.size(), 1u);
@@ -260,7 +260,7 @@ TEST_F(ImagesTest, PullByDigest) {
   std::string ref;
   grpc::Status status = pull(name, &ref);
   ASSERT_TRUE(status.ok()) << status.error_message() << logs();
-  EXPECT_EQ(ref, seed().busybox.configDigest.substr(7));
+  EXPECT_EQ(ref, seed().busybox.configDigest);
   cri::ImageStatusResponse response = this->status(name);
   EXPECT_EQ(response.image().id(), ref);
   ASSERT_EQ(response.image().repo_digests_size(), 1);
@@ -674,6 +674,7 @@ TEST_F(KillTest, ImagedKilledMidPull) {
   }
 
   ASSERT_NO_THROW(suite_.startImaged());
+  ASSERT_TRUE(suite_.waitRuntimeReady(true, 20s)) << logs();
   status = pull(fake_->host() + "/app");
   ASSERT_TRUE(status.ok()) << status.error_message() << logs();
   EXPECT_EQ(list().size(), 1u);
@@ -685,9 +686,10 @@ TEST_F(KillTest, StoredKilledMidPull) {
   grpc::Status status =
       pullAndKill(fake_->host() + "/app", *fake_, image_.layers[0].digest, "crio-stored");
   EXPECT_LT(std::chrono::steady_clock::now() - started, 60s);
-  expectCleanOutcome(status, "crio-stored");
-
+  // Storage can be listed only once crio-stored runs again and crio-cri has reconnected.
   ASSERT_NO_THROW(suite_.startStored());
+  ASSERT_TRUE(suite_.waitRuntimeReady(true, 20s)) << logs();
+  expectCleanOutcome(status, "crio-stored");
   if (!status.ok()) {
     EXPECT_TRUE(list().empty());
   }
