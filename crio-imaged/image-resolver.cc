@@ -1,5 +1,9 @@
 #include "crio-imaged/image-resolver.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "common/log.h"
 #include "crio-imaged/async-error.h"
 #include "crio-imaged/manifest.h"
@@ -86,8 +90,8 @@ struct ImageResolver::PullState {
 };
 
 ImageResolver::ImageResolver(RegistryContext& context, const PullSettingsHolder& settings,
-                             Platform platform)
-    : context_(context), settings_(settings), platform_(std::move(platform)) {}
+                             BlobCache& cache, Platform platform)
+    : context_(context), settings_(settings), cache_(cache), platform_(std::move(platform)) {}
 
 kj::Promise<Resolution> ImageResolver::resolve(const std::string& reference,
                                                RegistryCredentials credentials) {
@@ -235,6 +239,33 @@ kj::Promise<ResolvedImage> ImageResolver::resolveFrom(RegistryClient& client,
       });
 }
 
+kj::Promise<std::string> ImageResolver::fetchConfig(RegistryClient& client,
+                                                    const Descriptor& config) {
+  std::string subject = client.source().registry + "/" + client.source().repository;
+  BlobSource source;
+  source.subject = subject;
+  source.owner = &client;
+  source.download = [client = kj::addRef(client),
+                     digest = config.digest](std::unique_ptr<BodySink> sink) mutable {
+    return client->fetchBlob(digest, std::move(sink));
+  };
+  // The size was checked against MAX_CONFIG_BYTES when the manifest was parsed.
+  size_t size = config.size;
+  return cache_.fetch(config.digest, config.size, kj::mv(source))
+      .then([size, subject](kj::AutoCloseFd fd) {
+        std::string body(size, '\0');
+        size_t done = 0;
+        while (done < size) {
+          ssize_t n = pread(fd.get(), body.data() + done, size - done, static_cast<off_t>(done));
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0)
+            failAsync(ErrorCategory::INTERNAL, subject + ": cannot read the cached config");
+          done += static_cast<size_t>(n);
+        }
+        return body;
+      });
+}
+
 kj::Promise<ResolvedImage> ImageResolver::resolveImageManifest(RegistryClient& client,
                                                                ResolvedImage image,
                                                                std::string body,
@@ -248,8 +279,7 @@ kj::Promise<ResolvedImage> ImageResolver::resolveImageManifest(RegistryClient& c
   image.manifest = std::move(body);
   image.configDigest = manifest.config.digest;
 
-  Descriptor config = manifest.config;
-  return client.fetchSmallBlob(config.digest, config.size)
+  return fetchConfig(client, manifest.config)
       .then([this, image = std::move(image), manifest = std::move(manifest),
              subject](std::string configBody) mutable {
         return keepCategory([&] {

@@ -17,7 +17,8 @@
 // A manifest chosen from a list must match the list entry's digest and size.
 // The config must match its descriptor's digest and size, and list one diff ID per layer.
 // Only then is the policy evaluated on the logical name and the verified manifest.
-// Layers are verified later, when they are fetched (blob-cache.h).
+// The config is fetched through the blob cache, which verifies it. Layers are verified later, when
+// they are fetched (blob-cache.h).
 #pragma once
 
 #include <kj/async.h>
@@ -25,8 +26,10 @@
 #include <string>
 #include <vector>
 
+#include "crio-imaged/blob-cache.h"
 #include "crio-imaged/credentials.h"
 #include "crio-imaged/digest.h"
+#include "crio-imaged/manifest.h"
 #include "crio-imaged/platform.h"
 #include "crio-imaged/pull-settings.h"
 #include "crio-imaged/registry-client.h"
@@ -63,7 +66,10 @@ struct Resolution {
 
 class ImageResolver {
  public:
-  ImageResolver(RegistryContext& context, const PullSettingsHolder& settings, Platform platform);
+  // Configs are fetched through `cache`, like layers, so that concurrent pulls of one image
+  // download the config once.
+  ImageResolver(RegistryContext& context, const PullSettingsHolder& settings, BlobCache& cache,
+                Platform platform);
 
   // Resolves `reference` as described at the top of this file. Throws (in the promise)
   // INVALID_ARGUMENT for an invalid or ambiguous reference, PERMISSION_DENIED when policy.json
@@ -76,12 +82,14 @@ class ImageResolver {
 
   kj::Promise<Resolution> tryNext(kj::Own<PullState> state);
   kj::Promise<ResolvedImage> resolveFrom(RegistryClient& client, const Reference& name);
+  kj::Promise<std::string> fetchConfig(RegistryClient& client, const Descriptor& config);
   kj::Promise<ResolvedImage> resolveImageManifest(RegistryClient& client, ResolvedImage image,
                                                   std::string body, std::string mediaType,
                                                   Digest digest);
 
   RegistryContext& context_;
   const PullSettingsHolder& settings_;
+  BlobCache& cache_;
   Platform platform_;
 };
 

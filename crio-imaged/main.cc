@@ -107,7 +107,7 @@ int run(int argc, char** argv) {
   RegistryContext registries{http, tokens, io.provider->getTimer(), config.certsDir,
                              config.pullProgressTimeout};
   Platform platform = hostPlatform();
-  ImageResolver resolver(registries, settings, platform);
+  ImageResolver resolver(registries, settings, cache, platform);
 
   ipc::Server server(*io.lowLevelProvider, io.unixEventPort, listenFd,
                      kj::heap<ImagedServer>(info, resolver, settings, cache), allowed,

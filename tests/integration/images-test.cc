@@ -597,7 +597,7 @@ TEST_F(ImagesTest, ImageFsInfoTracksUsage) {
 // ---------------------------------------------------------------------------------------------
 // Concurrency, hostile content and daemons killed mid-pull
 
-TEST_F(ImagesTest, ConcurrentPullsDownloadLayersOnce) {
+TEST_F(ImagesTest, ConcurrentPullsDownloadBlobsOnce) {
   FakeImages images(dir_ / "concurrent");
   crio::imaged::test::Image image = smallImage("concurrent");
   images.serve("app", image, "latest");
@@ -614,6 +614,7 @@ TEST_F(ImagesTest, ConcurrentPullsDownloadLayersOnce) {
   ASSERT_TRUE(first.ok()) << first.error_message() << logs();
   ASSERT_TRUE(second.ok()) << second.error_message() << logs();
   EXPECT_EQ(blobGets(*fake_, image.layers[0].digest), 1u);
+  EXPECT_EQ(blobGets(*fake_, image.configDigest), 1u);
   EXPECT_EQ(list().size(), 1u);
 }
 
