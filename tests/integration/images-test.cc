@@ -459,7 +459,8 @@ TEST_F(AuthTest, RootOnlyAuthFileIsUsed) {
 
   grpc::Status status = pull("auth.test/private/app");
   ASSERT_TRUE(status.ok()) << status.error_message() << logs();
-  // A reload cannot read the root-only file as nobody and keeps what it read at start.
+  // A reload runs as the user nobody, cannot read the root-only file, and keeps what it read at
+  // start.
   ::kill(suite_.daemon("crio-imaged")->pid(), SIGHUP);
   std::this_thread::sleep_for(300ms);
   ASSERT_TRUE(remove("auth.test/private/app").ok());
@@ -630,9 +631,9 @@ TEST_F(ImagesTest, HostileLayerIsRejected) {
   grpc::Status status = pull(fake_->host() + "/evil");
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.error_message().find("escape"), std::string::npos) << status.error_message();
-  std::vector<Image> images2 = list();
-  ASSERT_EQ(images2.size(), 1u);
-  EXPECT_TRUE(hasTag(images2[0], fake_->host() + "/good:latest"));
+  std::vector<Image> listed = list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_TRUE(hasTag(listed[0], fake_->host() + "/good:latest"));
   EXPECT_FALSE(std::filesystem::exists(suite_.root() + "/var/lib/crio/escape"));
   EXPECT_FALSE(std::filesystem::exists(suite_.root() + "/var/lib/escape"));
 }
@@ -650,7 +651,7 @@ class KillTest : public ImagesTest {
   }
 
   // The pull either failed with UNAVAILABLE naming the daemon or succeeded after a reconnect,
-  // and storage holds the image only in the second case.
+  // and storage contains the image only in the second case.
   void expectCleanOutcome(const grpc::Status& status, const std::string& daemon) {
     if (status.ok()) {
       EXPECT_EQ(list().size(), 1u);
