@@ -138,7 +138,8 @@ kj::Promise<Resolution> ImageResolver::tryNext(kj::Own<PullState> state) {
     if (state->failures.size() > 0) {
       log::info("trying the next source", {{"reference", state->reference},
                                            {"name", candidate.name.string()},
-                                           {"source", pullSource.reference.string()}});
+                                           {"source", pullSource.reference.string()},
+                                           {"previous_error", state->failures.back()}});
     }
 
     auto client =
@@ -146,14 +147,14 @@ kj::Promise<Resolution> ImageResolver::tryNext(kj::Own<PullState> state) {
     RegistryClient& ref = *client;
     Reference name = candidate.name;
     auto settings = state->settings;
-    return resolveFrom(ref, name)
+    return kj::evalNow([&] { return resolveFrom(ref, name); })
         .then(
             [client = kj::addRef(*client), settings,
              name](ResolvedImage image) mutable -> kj::Promise<Resolution> {
               return keepCategory([&] {
-                // NOTE: the policy sees the platform's image manifest, not the list it was chosen
-                // from. That is enough for the requirement types evaluated today, none of which
-                // reads the manifest.
+                // NOTE: the policy is evaluated on the platform's image manifest, not on the list
+                // it was chosen from. That is enough for the requirement types evaluated today,
+                // none of which reads the manifest.
                 PolicyImage policyImage{name, image.manifest, image.manifestDigest.text(), nullptr};
                 settings->requirePolicy().evaluate(policyImage);
                 return Resolution{kj::mv(client), std::move(image)};
