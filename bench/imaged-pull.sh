@@ -101,6 +101,8 @@ REFERENCE=127.0.0.1:$PORT/bench/image:latest
 ROOT=$WORK/imaged-root
 mkdir -p "$ROOT/etc/crio"
 printf '[crio.image]\ninsecure_registries = ["127.0.0.1:%s"]\n' "$PORT" > "$ROOT/etc/crio/crio.conf"
+mkdir -p "$ROOT/etc/containers"
+cp "$(dirname "$0")/../conf/policy.json" "$ROOT/etc/containers/policy.json"
 "$BUILD_DIR/crio-imaged/crio-imaged" --root "$ROOT" --listen "$ROOT/imaged.sock" \
   > "$WORK/imaged.log" 2>&1 &
 PIDS+=($!)

@@ -36,7 +36,7 @@ AuthFile parse(const std::string& text) {
 
 // The user name found for `name`, or "(none)".
 std::string userFor(const AuthFile& file, const std::string& name) {
-  std::optional<RegistryCredentials> credentials = file.find(name);
+  std::optional<StoredCredentials> credentials = file.find(name);
   return credentials ? credentials->username : "(none)";
 }
 
@@ -76,7 +76,7 @@ TEST(AuthFileTest, MostSpecificKeyWins) {
 
 TEST(AuthFileTest, CredentialsAndSource) {
   AuthFile file = parse("{\"auths\": {" + entry("quay.io", ALICE) + "}}");
-  std::optional<RegistryCredentials> credentials = file.find("quay.io/team/app");
+  std::optional<StoredCredentials> credentials = file.find("quay.io/team/app");
   ASSERT_TRUE(credentials.has_value());
   EXPECT_EQ(credentials->username, "alice");
   EXPECT_EQ(credentials->password, "s3cret");
@@ -118,12 +118,12 @@ TEST(AuthFileTest, ExactKeyPreferredOverNormalizedOne) {
 TEST(AuthFileTest, IdentityToken) {
   AuthFile file = parse(R"({"auths": {"quay.io": {"auth": ")" + TOKEN_USER +
                         R"(", "identitytoken": "refresh-123"}, "b.io": {"identitytoken": "t2"}}})");
-  std::optional<RegistryCredentials> credentials = file.find("quay.io/app");
+  std::optional<StoredCredentials> credentials = file.find("quay.io/app");
   ASSERT_TRUE(credentials.has_value());
   EXPECT_EQ(credentials->username, "<token>");
   EXPECT_EQ(credentials->password, "");
   EXPECT_EQ(credentials->identityToken, "refresh-123");
-  std::optional<RegistryCredentials> tokenOnly = file.find("b.io/app");
+  std::optional<StoredCredentials> tokenOnly = file.find("b.io/app");
   ASSERT_TRUE(tokenOnly.has_value());
   EXPECT_EQ(tokenOnly->identityToken, "t2");
 }
@@ -135,7 +135,7 @@ TEST(AuthFileTest, EmptyEntryPassedOver) {
 
 TEST(AuthFileTest, NulPaddingStrippedFromPassword) {
   AuthFile file = parse("{\"auths\": {" + entry("quay.io", DAN_PADDED) + "}}");
-  std::optional<RegistryCredentials> credentials = file.find("quay.io/app");
+  std::optional<StoredCredentials> credentials = file.find("quay.io/app");
   ASSERT_TRUE(credentials.has_value());
   EXPECT_EQ(credentials->password, "pw");
 }
@@ -256,12 +256,12 @@ TEST_F(AuthFilesTest, FirstFileWithMatchWins) {
   write(files[2],
         "{\"auths\": {" + entry("quay.io/team/app", BOB) + ", " + entry("c.io", BOB) + "}}");
 
-  std::optional<RegistryCredentials> first = findCredentials(files, "quay.io/team/app");
+  std::optional<StoredCredentials> first = findCredentials(files, "quay.io/team/app");
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->username, "alice");
   EXPECT_EQ(first->source, files[1] + " (key quay.io)");
 
-  std::optional<RegistryCredentials> last = findCredentials(files, "c.io/app");
+  std::optional<StoredCredentials> last = findCredentials(files, "c.io/app");
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(last->username, "bob");
 

@@ -169,17 +169,17 @@ std::optional<AuthFile> AuthFile::load(const std::string& path) {
   return parse(*text, path);
 }
 
-std::optional<RegistryCredentials> AuthFile::decode(const std::string& key,
-                                                    const Entry& entry) const {
+std::optional<StoredCredentials> AuthFile::decode(const std::string& key,
+                                                  const Entry& entry) const {
   UserPassword user = decodeAuth(entry.auth, file_ + ": " + keyPath(key) + ".auth");
   if (user.username.empty() && user.password.empty() && entry.identityToken.empty()) {
     return std::nullopt;
   }
-  return RegistryCredentials{std::move(user.username), std::move(user.password),
-                             entry.identityToken, file_ + " (key " + key + ")"};
+  return StoredCredentials{std::move(user.username), std::move(user.password), entry.identityToken,
+                           file_ + " (key " + key + ")"};
 }
 
-std::optional<RegistryCredentials> AuthFile::find(std::string_view name) const {
+std::optional<StoredCredentials> AuthFile::find(std::string_view name) const {
   std::string host(name.substr(0, name.find('/')));
 
   auto helper = credHelpers_.find(host);
@@ -216,8 +216,8 @@ std::vector<std::string> defaultAuthFiles(const std::string& globalAuthFile, con
           paths.under("/root/.docker/config.json")};
 }
 
-std::optional<RegistryCredentials> findCredentials(const std::vector<std::string>& files,
-                                                   std::string_view name) {
+std::optional<StoredCredentials> findCredentials(const std::vector<std::string>& files,
+                                                 std::string_view name) {
   for (const auto& path : files) {
     std::optional<AuthFile> file = AuthFile::load(path);
     if (!file) continue;

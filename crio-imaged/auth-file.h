@@ -13,7 +13,7 @@
 // over. A credHelpers entry for the registry is an error, because this runtime does not run
 // credential helpers. credsStore is ignored, and its entries carry no credentials of their own.
 //
-// Credentials are secrets: nothing here logs them, and RegistryCredentials has no printing.
+// Credentials are secrets: nothing here logs them, and StoredCredentials has no printing.
 #pragma once
 
 #include <cstddef>
@@ -30,7 +30,7 @@ namespace crio::imaged {
 constexpr size_t MAX_AUTH_FILE_SIZE = 1024 * 1024;
 constexpr size_t MAX_AUTH_ENTRIES = 4096;  // "auths" plus "credHelpers" entries per file
 
-struct RegistryCredentials {
+struct StoredCredentials {
   std::string username;
   std::string password;
   std::string identityToken;  // an OAuth2 refresh token, or "" when none
@@ -61,7 +61,7 @@ class AuthFile {
   // Returns the credentials for `name` (host[:port]/path, the name without tag or digest of the
   // source being pulled from). Throws INVALID_ARGUMENT when the matching entry cannot be decoded,
   // and UNIMPLEMENTED when credHelpers names the registry.
-  std::optional<RegistryCredentials> find(std::string_view name) const;
+  std::optional<StoredCredentials> find(std::string_view name) const;
 
   const std::string& file() const { return file_; }
 
@@ -71,7 +71,7 @@ class AuthFile {
     std::string identityToken;
   };
 
-  std::optional<RegistryCredentials> decode(const std::string& key, const Entry& entry) const;
+  std::optional<StoredCredentials> decode(const std::string& key, const Entry& entry) const;
 
   std::string file_;
   std::map<std::string, Entry> auths_;
@@ -90,7 +90,7 @@ std::vector<std::string> defaultAuthFiles(const std::string& globalAuthFile, con
 
 // Searches `files` in order for `name` and returns the first credentials found. Missing files are
 // skipped, and an unreadable or invalid file is an error naming it.
-std::optional<RegistryCredentials> findCredentials(const std::vector<std::string>& files,
-                                                   std::string_view name);
+std::optional<StoredCredentials> findCredentials(const std::vector<std::string>& files,
+                                                 std::string_view name);
 
 }  // namespace crio::imaged

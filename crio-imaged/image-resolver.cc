@@ -1,70 +1,182 @@
 #include "crio-imaged/image-resolver.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "common/log.h"
 #include "crio-imaged/async-error.h"
 #include "crio-imaged/manifest.h"
+#include "crio-imaged/reference.h"
+#include "crio-imaged/short-names.h"
 
 namespace crio::imaged {
 
 namespace {
 
-// The subject of a message about `client`'s image: "registry/repository:tag".
+// The subject of a message about `client`'s image: "registry/repository:tag" where it is fetched.
 std::string subjectOf(const RegistryClient& client) {
   return client.source().name();
 }
 
+RegistrySource registrySourceOf(const PullSource& source) {
+  RegistrySource out;
+  out.registry = source.reference.domain;
+  out.repository = source.reference.path;
+  out.tag = source.reference.tag;
+  out.digest = source.reference.digest;
+  if (out.tag.empty() && out.digest.empty()) out.tag = DEFAULT_TAG;
+  out.insecure = source.insecure;
+  return out;
+}
+
+RegistryCredentials fromStored(StoredCredentials stored) {
+  RegistryCredentials credentials;
+  credentials.username = std::move(stored.username);
+  credentials.password = std::move(stored.password);
+  credentials.identityToken = std::move(stored.identityToken);
+  return credentials;
+}
+
 }  // namespace
 
-ImageResolver::ImageResolver(RegistryContext& context, const SourceList& sources, Platform platform)
-    : context_(context), sources_(sources), platform_(std::move(platform)) {}
+// One pull's progress through its plan: candidates[candidate].sources[source] is tried next.
+struct ImageResolver::PullState {
+  std::string reference;  // as requested
+  std::shared_ptr<const PullSettings> settings;
+  PullPlan plan;
+  RegistryCredentials credentials;  // from the request; see the top of image-resolver.h
+  size_t candidate = 0;
+  size_t source = 0;
+  std::vector<std::string> failures;
+  ErrorCategory lastCategory = ErrorCategory::NOT_FOUND;
+
+  const PullCandidate& current() const { return plan.candidates[candidate]; }
+
+  void recordFailure(const Error& error) {
+    failures.push_back(error.what());
+    lastCategory = error.category();
+  }
+
+  void skipCandidate() {
+    ++candidate;
+    source = 0;
+  }
+
+  void nextSource() {
+    if (++source >= current().sources.size()) skipCandidate();
+  }
+
+  RegistryCredentials credentialsFor(const PullSource& pullSource) const {
+    if (!credentials.empty() && pullSource.reference.domain == current().name.domain) {
+      return credentials;
+    }
+    std::optional<StoredCredentials> stored =
+        settings->storedCredentials(pullSource.reference.name());
+    if (!stored) return {};
+    log::debug("using stored registry credentials",
+               {{"source", pullSource.reference.name()}, {"from", stored->source}});
+    return fromStored(std::move(*stored));
+  }
+
+  [[noreturn]] void failAll() const {
+    if (failures.size() == 1) failAsync(lastCategory, failures[0]);
+    std::string message =
+        "pulling " + quoteInput(reference) + " failed (" + plan.description + "); tried:";
+    for (const auto& failure : failures)
+      message += " [" + failure + "]";
+    failAsync(lastCategory, message);
+  }
+};
+
+ImageResolver::ImageResolver(RegistryContext& context, const PullSettingsHolder& settings,
+                             BlobCache& cache, Platform platform)
+    : context_(context), settings_(settings), cache_(cache), platform_(std::move(platform)) {}
 
 kj::Promise<Resolution> ImageResolver::resolve(const std::string& reference,
                                                RegistryCredentials credentials) {
-  std::vector<PullSource> sources = sources_.pullSources(reference);
-  return trySources(std::move(sources), 0, std::move(credentials), {});
+  return kj::evalNow([&]() -> kj::Promise<Resolution> {
+    auto state = kj::heap<PullState>();
+    state->reference = reference;
+    state->settings = settings_.current();
+    keepCategory([&] {
+      state->plan = resolvePull(state->settings->registries, reference);
+      state->settings->requirePolicy();
+    });
+    state->credentials = std::move(credentials);
+    return tryNext(kj::mv(state));
+  });
 }
 
-kj::Promise<Resolution> ImageResolver::trySources(std::vector<PullSource> sources, size_t index,
-                                                  RegistryCredentials credentials,
-                                                  std::vector<std::string> failures) {
-  const PullSource& source = sources[index];
-  RegistryCredentials effective = credentials;
-  if (effective.empty()) {
-    if (auto stored = sources_.storedCredentials(source)) effective = *stored;
+kj::Promise<Resolution> ImageResolver::tryNext(kj::Own<PullState> state) {
+  while (true) {
+    if (state->candidate >= state->plan.candidates.size()) state->failAll();
+    const PullCandidate& candidate = state->current();
+    if (state->source == 0) {
+      try {
+        state->settings->requirePolicy().precheck(candidate.name);
+      } catch (const Error& e) {
+        state->recordFailure(e);
+        state->skipCandidate();
+        continue;
+      }
+      if (candidate.sources.empty()) {
+        state->skipCandidate();
+        continue;
+      }
+    }
+
+    const PullSource& pullSource = candidate.sources[state->source];
+    RegistryCredentials credentials;
+    try {
+      credentials = state->credentialsFor(pullSource);
+    } catch (const Error& e) {
+      state->recordFailure(e.withContext(pullSource.reference.name()));
+      state->nextSource();
+      continue;
+    }
+    if (state->failures.size() > 0) {
+      log::info("trying the next source", {{"reference", state->reference},
+                                           {"name", candidate.name.string()},
+                                           {"source", pullSource.reference.string()},
+                                           {"previous_error", state->failures.back()}});
+    }
+
+    auto client =
+        kj::refcounted<RegistryClient>(context_, registrySourceOf(pullSource), credentials);
+    RegistryClient& ref = *client;
+    Reference name = candidate.name;
+    auto settings = state->settings;
+    return kj::evalNow([&] { return resolveFrom(ref, name); })
+        .then(
+            [client = kj::addRef(*client), settings,
+             name](ResolvedImage image) mutable -> kj::Promise<Resolution> {
+              return keepCategory([&] {
+                // NOTE: the policy is evaluated on the platform's image manifest, not on the list
+                // it was chosen from. That is enough for the requirement types evaluated today,
+                // none of which reads the manifest.
+                PolicyImage policyImage{name, image.manifest, image.manifestDigest.text(), nullptr};
+                settings->requirePolicy().evaluate(policyImage);
+                return Resolution{kj::mv(client), std::move(image)};
+              });
+            },
+            [this,
+             state = kj::mv(state)](kj::Exception&& exception) mutable -> kj::Promise<Resolution> {
+              state->recordFailure(errorOf(exception));
+              state->nextSource();
+              return tryNext(kj::mv(state));
+            })
+        .attach(kj::mv(client));
   }
-  auto client = kj::refcounted<RegistryClient>(context_, source, std::move(effective));
-  RegistryClient& ref = *client;
-  return resolveFrom(ref)
-      .then([client = kj::addRef(*client)](ResolvedImage image) mutable {
-        return Resolution{kj::mv(client), std::move(image)};
-      })
-      .catch_([this, sources = std::move(sources), index, credentials = std::move(credentials),
-               failures = std::move(failures)](
-                  kj::Exception&& exception) mutable -> kj::Promise<Resolution> {
-        Error error = errorOf(exception);
-        if (index + 1 >= sources.size()) {
-          if (failures.empty()) return kj::mv(exception);
-          failures.push_back(error.what());
-          std::string message = "no source has the image; tried:";
-          for (const auto& failure : failures)
-            message += " [" + failure + "]";
-          failAsync(error.category(), message);
-        }
-        log::info("source failed; trying the next",
-                  {{"source", sources[index].name()}, {"error", error.what()}});
-        failures.push_back(error.what());
-        return trySources(std::move(sources), index + 1, std::move(credentials),
-                          std::move(failures));
-      })
-      .attach(kj::mv(client));
 }
 
-kj::Promise<ResolvedImage> ImageResolver::resolveFrom(RegistryClient& client) {
-  const PullSource& source = client.source();
+kj::Promise<ResolvedImage> ImageResolver::resolveFrom(RegistryClient& client,
+                                                      const Reference& name) {
+  const RegistrySource& source = client.source();
   return client.fetchManifest(source.manifestReference())
-      .then([this, &client](FetchedManifest fetched) -> kj::Promise<ResolvedImage> {
+      .then([this, &client, name](FetchedManifest fetched) -> kj::Promise<ResolvedImage> {
         return keepCategory([&]() -> kj::Promise<ResolvedImage> {
-          const PullSource& source = client.source();
+          const RegistrySource& source = client.source();
           std::string subject = subjectOf(client);
           Digest digest = sha256Of(fetched.body);
           if (!source.digest.empty() && digest.text() != source.digest) {
@@ -85,8 +197,8 @@ kj::Promise<ResolvedImage> ImageResolver::resolveFrom(RegistryClient& client) {
               subject, [&] { return manifestMediaType(fetched.body, fetched.contentType); });
 
           ResolvedImage image;
-          image.name = source.name();
-          image.repoDigest = source.registry + "/" + source.repository + "@" + digest.text();
+          image.name = name.string();
+          image.repoDigest = name.name() + "@" + digest.text();
           if (!isIndexMediaType(mediaType)) {
             return resolveImageManifest(client, std::move(image), std::move(fetched.body),
                                         std::move(mediaType), std::move(digest));
@@ -128,6 +240,33 @@ kj::Promise<ResolvedImage> ImageResolver::resolveFrom(RegistryClient& client) {
       });
 }
 
+kj::Promise<std::string> ImageResolver::fetchConfig(RegistryClient& client,
+                                                    const Descriptor& config) {
+  std::string subject = client.source().registry + "/" + client.source().repository;
+  BlobSource source;
+  source.subject = subject;
+  source.owner = &client;
+  source.download = [client = kj::addRef(client),
+                     digest = config.digest](std::unique_ptr<BodySink> sink) mutable {
+    return client->fetchBlob(digest, std::move(sink));
+  };
+  // The size was checked against MAX_CONFIG_BYTES when the manifest was parsed.
+  size_t size = config.size;
+  return cache_.fetch(config.digest, config.size, kj::mv(source))
+      .then([size, subject](kj::AutoCloseFd fd) {
+        std::string body(size, '\0');
+        size_t done = 0;
+        while (done < size) {
+          ssize_t n = pread(fd.get(), body.data() + done, size - done, static_cast<off_t>(done));
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0)
+            failAsync(ErrorCategory::INTERNAL, subject + ": cannot read the cached config");
+          done += static_cast<size_t>(n);
+        }
+        return body;
+      });
+}
+
 kj::Promise<ResolvedImage> ImageResolver::resolveImageManifest(RegistryClient& client,
                                                                ResolvedImage image,
                                                                std::string body,
@@ -141,8 +280,7 @@ kj::Promise<ResolvedImage> ImageResolver::resolveImageManifest(RegistryClient& c
   image.manifest = std::move(body);
   image.configDigest = manifest.config.digest;
 
-  Descriptor config = manifest.config;
-  return client.fetchSmallBlob(config.digest, config.size)
+  return fetchConfig(client, manifest.config)
       .then([this, image = std::move(image), manifest = std::move(manifest),
              subject](std::string configBody) mutable {
         return keepCategory([&] {

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "crio-imaged/async-error.h"
+#include "crio-imaged/short-names.h"
 #include "ipc/errors.h"
 
 namespace crio::imaged {
@@ -113,9 +114,9 @@ class PullServer final : public schema::Pull::Server {
 
 }  // namespace
 
-ImagedServer::ImagedServer(ipc::DaemonInfo info, ImageResolver& resolver, const SourceList& sources,
-                           BlobCache& cache)
-    : DaemonServer(std::move(info)), resolver_(resolver), sources_(sources), cache_(cache) {}
+ImagedServer::ImagedServer(ipc::DaemonInfo info, ImageResolver& resolver,
+                           const PullSettingsHolder& settings, BlobCache& cache)
+    : DaemonServer(std::move(info)), resolver_(resolver), settings_(settings), cache_(cache) {}
 
 kj::Promise<void> ImagedServer::resolve(ResolveContext context) {
   return ipc::serve([&]() -> kj::Promise<void> {
@@ -146,7 +147,11 @@ kj::Promise<void> ImagedServer::resolve(ResolveContext context) {
 
 kj::Promise<void> ImagedServer::candidates(CandidatesContext context) {
   return ipc::serve([&]() -> kj::Promise<void> {
-    std::vector<std::string> names = sources_.candidates(context.getParams().getReference().cStr());
+    std::vector<Reference> references = crio::imaged::candidates(
+        settings_.current()->registries, context.getParams().getReference().cStr());
+    std::vector<std::string> names;
+    for (const auto& reference : references)
+      names.push_back(reference.string());
     auto list = context.getResults().initNames(static_cast<unsigned>(names.size()));
     for (size_t i = 0; i < names.size(); ++i)
       list.set(static_cast<unsigned>(i), names[i]);

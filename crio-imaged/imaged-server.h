@@ -5,7 +5,7 @@
 
 #include "crio-imaged/blob-cache.h"
 #include "crio-imaged/image-resolver.h"
-#include "crio-imaged/source-list.h"
+#include "crio-imaged/pull-settings.h"
 #include "ipc/daemon-info.h"
 #include "ipc/imaged.capnp.h"
 
@@ -13,7 +13,7 @@ namespace crio::imaged {
 
 class ImagedServer final : public ipc::DaemonServer<ipc::schema::Imaged::Server> {
  public:
-  ImagedServer(ipc::DaemonInfo info, ImageResolver& resolver, const SourceList& sources,
+  ImagedServer(ipc::DaemonInfo info, ImageResolver& resolver, const PullSettingsHolder& settings,
                BlobCache& cache);
 
   kj::Promise<void> resolve(ResolveContext context) override;
@@ -21,7 +21,7 @@ class ImagedServer final : public ipc::DaemonServer<ipc::schema::Imaged::Server>
 
  private:
   ImageResolver& resolver_;
-  const SourceList& sources_;
+  const PullSettingsHolder& settings_;
   BlobCache& cache_;
 };
 

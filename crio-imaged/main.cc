@@ -1,5 +1,6 @@
 // crio-imaged: talks to registries for the suite. Runs as an unprivileged user with no
-// capabilities; the only place it can write is its download cache.
+// capabilities; the only place it can write is its download cache. registries.conf, policy.json
+// and the auth files are read before the switch to that user and on SIGHUP (pull-settings.h).
 #include <curl/curl.h>
 #include <kj/async-io.h>
 #include <pwd.h>
@@ -16,7 +17,7 @@
 #include "crio-imaged/image-resolver.h"
 #include "crio-imaged/imaged-server.h"
 #include "crio-imaged/platform.h"
-#include "crio-imaged/source-list.h"
+#include "crio-imaged/pull-settings.h"
 #include "crio-imaged/token-cache.h"
 #include "ipc/daemon-info.h"
 #include "ipc/serve.h"
@@ -81,6 +82,9 @@ int run(int argc, char** argv) {
   bool activated = false;
   int listenFd = ipc::listenUnixSocket(config.imagedSocket, 0600, "imaged", &activated);
 
+  // Read while still root, because auth files may be readable by root alone (pull-settings.h).
+  PullSettingsHolder settings(config, flags.paths());
+
   RolePrivileges role;
   role.syscalls = {SyscallGroup::NETWORK};
   if (root) {
@@ -118,20 +122,24 @@ int run(int argc, char** argv) {
   cache.prepare();
   RegistryContext registries{http, tokens, io.provider->getTimer(), config.certsDir,
                              config.pullProgressTimeout};
-  SourceList sources(config);
   Platform platform = hostPlatform();
-  ImageResolver resolver(registries, sources, platform);
+  ImageResolver resolver(registries, settings, cache, platform);
 
   ipc::Server server(*io.lowLevelProvider, io.unixEventPort, listenFd,
-                     kj::heap<ImagedServer>(info, resolver, sources, cache), allowed,
+                     kj::heap<ImagedServer>(info, resolver, settings, cache), allowed,
                      config.imagedSocket);
   log::info("serving", {{"socket", config.imagedSocket},
                         {"cache", config.cacheDir},
                         {"platform", platform.text()},
                         {"curl", curl_version_info(CURLVERSION_NOW)->version},
                         {"pull_progress_timeout", formatDuration(config.pullProgressTimeout)}});
-  ipc::serveUntilTerminated(io, server, "Serving on " + config.imagedSocket, [&flags]() {
-    loadDaemonConfig(flags);
+  ipc::serveUntilTerminated(io, server, "Serving on " + config.imagedSocket, [&]() {
+    try {
+      settings.reload(loadDaemonConfig(flags).config);
+    } catch (const std::exception& e) {
+      log::error("configuration not reloaded", {{"error", e.what()}});
+      return;
+    }
     log::info("configuration reloaded");
   });
   if (!activated) ipc::removeOwnSocket(config.imagedSocket);

@@ -44,7 +44,7 @@ class MemorySink : public BodySink {
 class RegistryClientTest : public ::testing::Test {
  protected:
   kj::Own<RegistryClient> client(const RawServer& server, RegistryCredentials credentials = {}) {
-    PullSource source;
+    RegistrySource source;
     source.registry = "127.0.0.1:" + std::to_string(server.port());
     source.repository = "test/app";
     source.tag = "latest";

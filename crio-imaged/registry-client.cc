@@ -96,6 +96,17 @@ std::chrono::milliseconds retryAfter(const HttpResponse& response,
 
 }  // namespace
 
+std::string RegistrySource::name() const {
+  std::string out = registry + "/" + repository;
+  if (!tag.empty()) out += ":" + tag;
+  if (!digest.empty()) out += "@" + digest;
+  return out;
+}
+
+std::string RegistrySource::manifestReference() const {
+  return digest.empty() ? tag : digest;
+}
+
 // One logical request: what to fetch and the state of its attempts, redirects and resumes.
 struct RegistryClient::Exchange {
   std::string what;  // for messages: "manifest \"latest\"", "blob sha256:..."
@@ -111,7 +122,7 @@ struct RegistryClient::Exchange {
   bool cachedToken = false;  // the last authentication round took a token from the cache
 };
 
-RegistryClient::RegistryClient(RegistryContext& context, PullSource source,
+RegistryClient::RegistryClient(RegistryContext& context, RegistrySource source,
                                RegistryCredentials credentials)
     : context_(context),
       source_(std::move(source)),

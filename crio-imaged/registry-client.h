@@ -42,10 +42,24 @@
 #include "crio-imaged/credentials.h"
 #include "crio-imaged/digest.h"
 #include "crio-imaged/http-client.h"
-#include "crio-imaged/source-list.h"
 #include "crio-imaged/token-cache.h"
 
 namespace crio::imaged {
+
+// The physical location one RegistryClient pulls from: a registry, mirror or remapped location,
+// which may differ from the name the image is stored under.
+struct RegistrySource {
+  std::string registry;    // host[:port], as used in URLs, certs.d folder names and auth files
+  std::string repository;  // path inside the registry: "library/busybox"
+  std::string tag;         // "" when pulling by digest alone
+  std::string digest;      // "sha256:..." when pulling by digest, else ""
+  bool insecure = false;   // plain HTTP and unverified TLS are allowed
+
+  // "registry/repository:tag", "registry/repository@digest" or both forms combined.
+  std::string name() const;
+  // The REF of GET /v2/REPOSITORY/manifests/REF: the digest when there is one, else the tag.
+  std::string manifestReference() const;
+};
 
 constexpr int MAX_ATTEMPTS = 4;
 constexpr std::chrono::milliseconds RETRY_BACKOFF{250};
@@ -71,7 +85,7 @@ struct FetchedManifest {
 
 class RegistryClient : public kj::Refcounted {
  public:
-  RegistryClient(RegistryContext& context, PullSource source, RegistryCredentials credentials);
+  RegistryClient(RegistryContext& context, RegistrySource source, RegistryCredentials credentials);
   ~RegistryClient() noexcept(false);
 
   // GET /v2/NAME/manifests/REFERENCE with every usable manifest type in Accept, at most
@@ -86,7 +100,7 @@ class RegistryClient : public kj::Refcounted {
   kj::Promise<std::unique_ptr<BodySink>> fetchBlob(const Digest& digest,
                                                    std::unique_ptr<BodySink> sink);
 
-  const PullSource& source() const { return source_; }
+  const RegistrySource& source() const { return source_; }
 
  private:
   struct Exchange;
@@ -113,7 +127,7 @@ class RegistryClient : public kj::Refcounted {
                                  const std::string& reason) const;
 
   RegistryContext& context_;
-  PullSource source_;
+  RegistrySource source_;
   RegistryCredentials credentials_;
   std::string scheme_;         // "https", or "http" once an insecure registry needed it
   std::string authorization_;  // Authorization header value for the registry, "" for none

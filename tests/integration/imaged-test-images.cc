@@ -87,7 +87,8 @@ Layer makeRandomLayer(size_t size, unsigned seed) {
   return layer;
 }
 
-Image makeImage(const std::vector<Layer>& layers, const Platform& platform) {
+Image makeImage(const std::vector<Layer>& layers, const Platform& platform,
+                const std::string& user) {
   Image image;
   image.layers = layers;
   image.platform = platform;
@@ -102,6 +103,7 @@ Image makeImage(const std::vector<Layer>& layers, const Platform& platform) {
                            {"config", {{"Cmd", {"/bin/sh"}}}},
                            {"rootfs", {{"type", "layers"}, {"diff_ids", diffIds}}}};
   if (!platform.variant.empty()) config["variant"] = platform.variant;
+  if (!user.empty()) config["config"]["User"] = user;
   image.config = config.dump();
   image.configDigest = digestOf(image.config);
   nlohmann::json manifest = {{"schemaVersion", 2},

@@ -47,7 +47,9 @@ Layer makeLayer(const std::map<std::string, std::string>& files, Compression com
                 bool busybox = false);
 // A layer of `size` pseudo-random bytes in one file, uncompressed (for transfer tests).
 Layer makeRandomLayer(size_t size, unsigned seed);
-Image makeImage(const std::vector<Layer>& layers, const Platform& platform);
+// `user` becomes the config's User when it is not empty.
+Image makeImage(const std::vector<Layer>& layers, const Platform& platform,
+                const std::string& user = "");
 Index makeIndex(const std::vector<const Image*>& images, const char* mediaType = OCI_INDEX_TYPE);
 
 // An OCI image layout folder, written as images and indexes are tagged.

@@ -316,6 +316,9 @@ Imaged::Imaged(const std::string& dir, const ImagedConfig& config)
   }
   conf += "]\npull_progress_timeout = \"" + config.progressTimeout + "\"\n";
   writeFile(root_ + "/etc/crio/crio.conf", conf);
+  // Pulls fail without a policy, as in containers/image.
+  writeFile(root_ + "/etc/containers/policy.json",
+            R"({"default": [{"type": "insecureAcceptAnything"}]})");
   makeDirs(certsDir());
   process_ = std::make_unique<Process>(
       std::vector<std::string>{buildDir() + "/crio-imaged/crio-imaged", "--root", root_, "--listen",

@@ -42,7 +42,8 @@ class Process {
 
 class Suite {
  public:
-  // Creates a temporary root; `configText` (if any) becomes ROOT/etc/crio/crio.conf.
+  // Creates a temporary root; `configText` (if any) becomes ROOT/etc/crio/crio.conf. The root gets
+  // a policy.json that accepts every image, ROOT/etc/containers/policy.json.
   explicit Suite(const std::string& configText = "");
   ~Suite();  // stops every daemon and removes the root
 
