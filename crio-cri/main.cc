@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/systemd-notify.h"
 #include "common/version.h"
+#include "crio-cri/container/container-runtime.h"
 #include "crio-cri/cri-socket.h"
 #include "crio-cri/daemon.h"
 #include "crio-cri/rpc/image-service.h"
@@ -108,6 +109,8 @@ int run(int argc, char** argv) {
 
   Daemon daemon(config, std::move(launcher));
   daemon.start();
+  daemon.startMonitors([&daemon](const std::string& id) { syncContainer(daemon, id); });
+  restoreContainers(daemon);
 
   RuntimeService runtimeService(daemon);
   ImageService imageService(daemon);

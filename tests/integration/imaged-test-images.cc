@@ -87,7 +87,8 @@ Layer makeRandomLayer(size_t size, unsigned seed) {
   return layer;
 }
 
-Image makeImage(const std::vector<Layer>& layers, const Platform& platform) {
+Image makeImage(const std::vector<Layer>& layers, const Platform& platform,
+                const nlohmann::json& process) {
   Image image;
   image.layers = layers;
   image.platform = platform;
@@ -99,7 +100,7 @@ Image makeImage(const std::vector<Layer>& layers, const Platform& platform) {
   }
   nlohmann::json config = {{"architecture", platform.architecture},
                            {"os", platform.os},
-                           {"config", {{"Cmd", {"/bin/sh"}}}},
+                           {"config", process},
                            {"rootfs", {{"type", "layers"}, {"diff_ids", diffIds}}}};
   if (!platform.variant.empty()) config["variant"] = platform.variant;
   image.config = config.dump();
