@@ -14,6 +14,7 @@
 #include "common/worker-pool.h"
 #include "crio-cri/container/container.h"
 #include "crio-cri/sandbox/pod-sandbox.h"
+#include "crio-cri/state/name-registry.h"
 #include "crio-cri/state/object-table.h"
 #include "ipc/loop-thread.h"
 #include "ipc/peer.h"
@@ -52,6 +53,17 @@ class Daemon {
   ObjectTable<Container>& containers() { return containers_; }
   std::string podStateDir() const;
   std::string containerStateDir() const;
+  // Full names (PodSandbox::fullName) of the pods in pods(), each reserved for its pod's id.
+  NameRegistry& podNames() { return podNames_; }
+
+  // Called by StopPodSandbox and RemovePodSandbox with the pod's full id, before the pod's own
+  // resources are released. They run with the pod's `operation` mutex held (so no Run, Stop or
+  // Remove of that pod runs meanwhile) and must not take it. stopPodContainers must stop every
+  // container of the pod (force-killing after the grace period); removePodContainers must
+  // remove them. Both must succeed when the pod has no containers, and throw crio::Error to
+  // fail the CRI call. The defaults do nothing.
+  std::function<void(const std::string& podId)> stopPodContainers = [](const std::string&) {};
+  std::function<void(const std::string& podId)> removePodContainers = [](const std::string&) {};
 
   ipc::PeerState imagedState() const;
   ipc::PeerState storedState() const;
@@ -73,6 +85,7 @@ class Daemon {
   std::unique_ptr<WorkerPool> workers_;
   ObjectTable<PodSandbox> pods_{"pod sandbox"};
   ObjectTable<Container> containers_{"container"};
+  NameRegistry podNames_{"pod sandbox"};
   kj::Own<ipc::Peer> imaged_;
   kj::Own<ipc::Peer> stored_;
   kj::Own<MonitorConnections> monitors_;

@@ -16,6 +16,7 @@
 #include "crio-cri/daemon.h"
 #include "crio-cri/rpc/image-service.h"
 #include "crio-cri/rpc/runtime-service.h"
+#include "crio-cri/sandbox/pod-lifecycle.h"
 
 namespace crio::cri {
 namespace {
@@ -108,6 +109,7 @@ int run(int argc, char** argv) {
   enterRole(NAME, role(), config.selfSeccomp && !flags.noSeccomp);
 
   Daemon daemon(config, std::move(launcher));
+  restorePods(daemon);
   daemon.start();
   daemon.startMonitors([&daemon](const std::string& id) { syncContainer(daemon, id); });
   restoreContainers(daemon);

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/version.h"
-#include "crio-cri/network/cni-config.h"
+#include "crio-cri/network/pod-network.h"
 
 namespace crio::cri {
 
@@ -48,13 +48,13 @@ void status(Daemon& daemon, const runtime::v1::StatusRequest& request,
     runtimeReady->set_message("crio-imaged is not reachable: " + imaged.message);
   }
 
-  CniDiscovery cni = findCniNetwork(config.networkDir, config.cniDefaultNetwork);
+  NetworkReadiness network = checkNetworkReadiness(CniSettings::fromConfig(config));
   auto* networkReady = response.mutable_status()->add_conditions();
   networkReady->set_type("NetworkReady");
-  networkReady->set_status(cni.found);
-  if (!cni.found) {
-    networkReady->set_reason("NetworkPluginNotReady");
-    networkReady->set_message("Network plugin returns error: " + cni.reason);
+  networkReady->set_status(network.ready);
+  if (!network.ready) {
+    networkReady->set_reason(network.reason);
+    networkReady->set_message(network.message);
   }
 
   // The default handler is listed under "" as well as its own name, as the kubelet expects.
@@ -73,13 +73,12 @@ void status(Daemon& daemon, const runtime::v1::StatusRequest& request,
     info["config"] = renderConfigJson(config);
     info["peers"] =
         nlohmann::json{{"crio-imaged", peerJson(imaged)}, {"crio-stored", peerJson(stored)}}.dump();
-    nlohmann::json network = {{"networkDir", config.networkDir}, {"skipped", cni.skipped}};
-    if (cni.found) {
-      network["file"] = cni.network.file;
-      network["name"] = cni.network.name;
-      network["cniVersion"] = cni.network.cniVersion;
-    }
-    info["network"] = network.dump();
+    nlohmann::json networkInfo = {{"networkDir", config.networkDir},
+                                  {"ready", network.ready},
+                                  {"name", network.network},
+                                  {"file", network.configFile}};
+    if (!network.ready) networkInfo["error"] = network.message;
+    info["network"] = networkInfo.dump();
   }
 }
 

@@ -3,6 +3,7 @@
 #include "crio-cri/rpc/container-handlers.h"
 #include "crio-cri/rpc/dispatch.h"
 #include "crio-cri/rpc/runtime-info.h"
+#include "crio-cri/rpc/sandbox-handlers.h"
 
 namespace crio::cri {
 
@@ -30,11 +31,16 @@ CRIO_SERVE(Status, StatusRequest, StatusResponse, RunOn::CALLBACK_THREAD, status
 CRIO_SERVE(RuntimeConfig, RuntimeConfigRequest, RuntimeConfigResponse, RunOn::CALLBACK_THREAD,
            runtimeConfig)
 
-CRIO_UNIMPLEMENTED(RunPodSandbox, RunPodSandboxRequest, RunPodSandboxResponse)
-CRIO_UNIMPLEMENTED(StopPodSandbox, StopPodSandboxRequest, StopPodSandboxResponse)
-CRIO_UNIMPLEMENTED(RemovePodSandbox, RemovePodSandboxRequest, RemovePodSandboxResponse)
-CRIO_UNIMPLEMENTED(PodSandboxStatus, PodSandboxStatusRequest, PodSandboxStatusResponse)
-CRIO_UNIMPLEMENTED(ListPodSandbox, ListPodSandboxRequest, ListPodSandboxResponse)
+CRIO_SERVE(RunPodSandbox, RunPodSandboxRequest, RunPodSandboxResponse, RunOn::WORKER_POOL,
+           runPodSandbox)
+CRIO_SERVE(StopPodSandbox, StopPodSandboxRequest, StopPodSandboxResponse, RunOn::WORKER_POOL,
+           stopPodSandbox)
+CRIO_SERVE(RemovePodSandbox, RemovePodSandboxRequest, RemovePodSandboxResponse, RunOn::WORKER_POOL,
+           removePodSandbox)
+CRIO_SERVE(PodSandboxStatus, PodSandboxStatusRequest, PodSandboxStatusResponse,
+           RunOn::CALLBACK_THREAD, podSandboxStatus)
+CRIO_SERVE(ListPodSandbox, ListPodSandboxRequest, ListPodSandboxResponse, RunOn::CALLBACK_THREAD,
+           listPodSandbox)
 CRIO_UNIMPLEMENTED_STREAM(StreamPodSandboxes, StreamPodSandboxesRequest, StreamPodSandboxesResponse)
 CRIO_SERVE(CreateContainer, CreateContainerRequest, CreateContainerResponse, RunOn::WORKER_POOL,
            createContainer)

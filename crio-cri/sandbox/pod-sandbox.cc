@@ -9,6 +9,18 @@ std::string PodSandbox::fullName() const {
   return m.name() + "_" + m.namespace_() + "_" + m.uid() + "_" + std::to_string(m.attempt());
 }
 
+bool PodSandbox::hostNetwork() const {
+  return config.linux().security_context().namespace_options().network() == runtime::v1::NODE;
+}
+
+bool PodSandbox::hostIpc() const {
+  return config.linux().security_context().namespace_options().ipc() == runtime::v1::NODE;
+}
+
+bool PodSandbox::sharedPid() const {
+  return config.linux().security_context().namespace_options().pid() == runtime::v1::POD;
+}
+
 std::string_view podStateName(PodState state) {
   return state == PodState::READY ? "ready" : "notready";
 }
@@ -19,6 +31,7 @@ nlohmann::json toJson(const PodSandbox& pod) {
       {"config", messageToJson(pod.config)},
       {"runtimeHandler", pod.runtimeHandler},
       {"state", podStateName(pod.state)},
+      {"stopped", pod.stopped},
       {"createdAt", pod.createdAt},
       {"netnsPath", pod.netnsPath},
       {"ipcnsPath", pod.ipcnsPath},
@@ -30,6 +43,10 @@ nlohmann::json toJson(const PodSandbox& pod) {
       {"runDir", pod.runDir},
       {"hostname", pod.hostname},
       {"cgroupParent", pod.cgroupParent},
+      {"hostnamePath", pod.hostnamePath},
+      {"resolvPath", pod.resolvPath},
+      {"hostsPath", pod.hostsPath},
+      {"shmPath", pod.shmPath},
   };
 }
 
@@ -39,6 +56,7 @@ PodSandbox podFromJson(const nlohmann::json& record) {
   messageFromJson(record.at("config"), pod.config);
   pod.runtimeHandler = record.value("runtimeHandler", "");
   pod.state = record.value("state", "") == "ready" ? PodState::READY : PodState::NOT_READY;
+  pod.stopped = record.value("stopped", false);
   pod.createdAt = record.value("createdAt", int64_t{0});
   pod.netnsPath = record.value("netnsPath", "");
   pod.ipcnsPath = record.value("ipcnsPath", "");
@@ -50,6 +68,10 @@ PodSandbox podFromJson(const nlohmann::json& record) {
   pod.runDir = record.value("runDir", "");
   pod.hostname = record.value("hostname", "");
   pod.cgroupParent = record.value("cgroupParent", "");
+  pod.hostnamePath = record.value("hostnamePath", "");
+  pod.resolvPath = record.value("resolvPath", "");
+  pod.hostsPath = record.value("hostsPath", "");
+  pod.shmPath = record.value("shmPath", "");
   return pod;
 }
 

@@ -19,6 +19,11 @@ struct PodSandbox {
   runtime::v1::PodSandboxConfig config;
   std::string runtimeHandler;
   PodState state = PodState::READY;
+  // StopPodSandbox finished: the network, the PID holder and /dev/shm are released. A pod found
+  // NOT_READY after a reboot is not stopped yet.
+  bool stopped = false;
+  // RemovePodSandbox finished; in memory only, for calls that waited on the pod meanwhile.
+  bool removed = false;
   int64_t createdAt = 0;  // nanoseconds since the Unix epoch
 
   // Pinned namespaces; "" when the pod uses the host's.
@@ -35,8 +40,19 @@ struct PodSandbox {
   std::string hostname;
   std::string cgroupParent;
 
+  // Files for the pod's containers to bind-mount at /etc/hostname, /etc/resolv.conf, /etc/hosts
+  // and /dev/shm. hostsPath is the node's /etc/hosts for a host-network pod, and shmPath is ""
+  // when the pod uses the host's IPC namespace (containers then bind the host's /dev/shm).
+  std::string hostnamePath;
+  std::string resolvPath;
+  std::string hostsPath;
+  std::string shmPath;
+
   const std::string& name() const { return config.metadata().name(); }
   const std::string& podNamespace() const { return config.metadata().namespace_(); }
+  bool hostNetwork() const;
+  bool hostIpc() const;
+  bool sharedPid() const;  // namespace_options.pid == POD
   // The kubelet's unique pod name: name, namespace, uid and attempt.
   std::string fullName() const;
 };

@@ -21,6 +21,10 @@ class ObjectTable {
  public:
   struct Entry {
     std::mutex lock;  // held while the object changes; never while waiting on another entry
+    // Held for the whole of a mutating call (Run, Stop, Remove) so that such calls on one object
+    // run one at a time. `lock` is taken only briefly inside it, so readers (Status, List) never
+    // wait for a slow operation such as a CNI DEL.
+    std::mutex operation;
     T value;
   };
   using EntryPtr = std::shared_ptr<Entry>;
