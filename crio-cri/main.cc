@@ -112,6 +112,12 @@ int run(int argc, char** argv) {
   restorePods(daemon);
   daemon.start();
   daemon.startMonitors([&daemon](const std::string& id) { syncContainer(daemon, id); });
+  daemon.stopPodContainers = [&daemon](const std::string& podId) {
+    stopPodContainers(daemon, podId, POD_STOP_CONTAINER_TIMEOUT_SECONDS);
+  };
+  daemon.removePodContainers = [&daemon](const std::string& podId) {
+    removePodContainers(daemon, podId);
+  };
   restoreContainers(daemon);
 
   RuntimeService runtimeService(daemon);

@@ -108,17 +108,13 @@ const oci::HostFacts& hostFacts() {
   return facts;
 }
 
-std::string existing(const std::string& path) {
-  return fs::exists(path) ? path : "";
-}
-
 oci::PodFiles podFiles(const PodSandbox& pod) {
   oci::PodFiles files;
-  if (pod.runDir.empty()) return files;
-  files.resolvConf = existing(pod.runDir + "/resolv.conf");
-  files.hostname = existing(pod.runDir + "/hostname");
-  files.hosts = existing(pod.runDir + "/hosts");
-  files.shm = existing(pod.runDir + "/shm");
+  files.resolvConf = pod.resolvPath;
+  files.hostname = pod.hostnamePath;
+  files.hosts = pod.hostsPath;
+  // A pod in the host's IPC namespace has no tmpfs of its own: its containers get the host's.
+  files.shm = pod.shmPath.empty() ? "/dev/shm" : pod.shmPath;
   return files;
 }
 

@@ -54,6 +54,10 @@ void restoreContainers(Daemon& daemon);
 // or a lost monitor connection).
 void syncContainer(Daemon& daemon, const std::string& id);
 
+// Grace period of the containers of a pod that StopPodSandbox stops: the kubelet has normally
+// stopped them with their own grace period already.
+constexpr int64_t POD_STOP_CONTAINER_TIMEOUT_SECONDS = 10;
+
 // For StopPodSandbox and RemovePodSandbox: every container of the pod.
 void stopPodContainers(Daemon& daemon, const std::string& podId, int64_t timeoutSeconds);
 void removePodContainers(Daemon& daemon, const std::string& podId);

@@ -63,7 +63,8 @@ int stopSignalFor(const runtime::v1::ContainerConfig& config, const std::string&
     if (name.rfind("SIGNAL_", 0) == 0) name = name.substr(7);
     int signal = parseSignal(name);
     if (signal == 0) {
-      fail(ErrorCategory::INVALID_ARGUMENT, "stop_signal " + name + " is not a signal here");
+      fail(ErrorCategory::INVALID_ARGUMENT,
+           "stop_signal " + name + " is not a valid signal on this host");
     }
     return signal;
   }

@@ -176,7 +176,7 @@ MonitorState monitorStop(Daemon& daemon, const Container& container, int64_t tim
 ExecOutput monitorExecSync(Daemon& daemon, const Container& container,
                            const std::vector<std::string>& argv, int64_t timeoutSeconds) {
   // Without a timeout the command may run as long as it likes; the bound then only guards
-  // against a monitor that stopped answering for a day.
+  // against a monitor that hangs for a day.
   int64_t bound = timeoutSeconds > 0 ? timeoutSeconds + MONITOR_ANSWER_TIMEOUT_SECONDS : 86400;
   return onMonitor(daemon, container, bound, "execSync",
                    [&argv, timeoutSeconds](schema::Monitor::Client& monitor) {

@@ -216,7 +216,7 @@ class ContainersTest : public ::testing::Test {
     return out;
   }
 
-  // Mounts below the suite's root.
+  // Mounts below the run folder of containers (the pod's own mounts are elsewhere).
   std::vector<std::string> mountsBelowRoot() {
     std::vector<std::string> found;
     std::ifstream in("/proc/self/mountinfo");
@@ -225,7 +225,8 @@ class ContainersTest : public ::testing::Test {
       std::istringstream fields(line);
       std::string skip, mountPoint;
       fields >> skip >> skip >> skip >> skip >> mountPoint;
-      if (mountPoint.rfind(suite_->root() + "/run", 0) == 0) found.push_back(mountPoint);
+      if (mountPoint.rfind(suite_->root() + "/run/crio/containers", 0) == 0)
+        found.push_back(mountPoint);
     }
     return found;
   }
