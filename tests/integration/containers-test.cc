@@ -216,6 +216,20 @@ class ContainersTest : public ::testing::Test {
     return out;
   }
 
+  // Waits until the client's channel reaches a restarted crio-cri (its first calls fail with the
+  // old connection's error).
+  bool waitReconnected() {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      try {
+        if (suite_->waitRuntimeReady(true, 2s)) return true;
+      } catch (const std::exception&) {
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+    return false;
+  }
+
   // Mounts below the run folder of containers (the pod's own mounts are elsewhere).
   std::vector<std::string> mountsBelowRoot() {
     std::vector<std::string> found;
@@ -381,6 +395,7 @@ TEST_F(ContainersTest, SurvivesCriRestartWhileRunning) {
   suite_->daemon("crio-cri")->kill9();
   suite_->forget("crio-cri");
   suite_->startCri();
+  ASSERT_TRUE(waitReconnected());
 
   EXPECT_EQ(status(id).state(), runtime::v1::CONTAINER_RUNNING);
   runtime::v1::ListContainersRequest list;
@@ -402,6 +417,7 @@ TEST_F(ContainersTest, ExitWhileCriIsDownIsReported) {
   suite_->forget("crio-cri");
   std::this_thread::sleep_for(4s);
   suite_->startCri();
+  ASSERT_TRUE(waitReconnected());
   auto s = status(id);
   EXPECT_EQ(s.state(), runtime::v1::CONTAINER_EXITED);
   EXPECT_EQ(s.exit_code(), 7);
@@ -410,20 +426,20 @@ TEST_F(ContainersTest, ExitWhileCriIsDownIsReported) {
 
 TEST_F(ContainersTest, BadRequestsLeaveNothingBehind) {
   std::string id;
-  EXPECT_EQ(create(config("x", {"/bin/true"}), &id, std::string(64, 'f')).error_code(),
+  EXPECT_EQ(create(config("x", {"/bin/sh"}), &id, std::string(64, 'f')).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  auto unknownImage = config("y", {"/bin/true"});
+  auto unknownImage = config("y", {"/bin/sh"});
   unknownImage.mutable_image()->set_image(registry().registry->host() + "/test/absent:1");
   auto missing = create(unknownImage, &id);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_NE(missing.error_message().find("pull it first"), std::string::npos);
-  auto noMetadata = config("z", {"/bin/true"});
+  auto noMetadata = config("z", {"/bin/sh"});
   noMetadata.clear_metadata();
   EXPECT_EQ(create(noMetadata, &id).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   std::string first;
-  ASSERT_TRUE(create(config("twice", {"/bin/true"}), &first).ok());
-  EXPECT_EQ(create(config("twice", {"/bin/true"}), &id).error_code(),
+  ASSERT_TRUE(create(config("twice", {"/bin/sh"}), &first).ok());
+  EXPECT_EQ(create(config("twice", {"/bin/sh"}), &id).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_TRUE(remove(first).ok());
 
