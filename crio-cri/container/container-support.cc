@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <tuple>
 
@@ -98,6 +99,12 @@ std::string lookupInPath(const std::string& name) {
            "]");
 }
 
+bool commandLineMentions(pid_t pid, const std::string& text) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+  return cmdline.find(text) != std::string::npos;
+}
+
 }  // namespace
 
 MonitorCommand monitorCommand(const Config& config, const Container& c,
@@ -149,7 +156,9 @@ void endMonitor(Daemon& daemon, const Container& c) {
     }
   }
   forgetMonitor(daemon, c.id);
-  if (c.monitorPid > 0) kill(c.monitorPid, SIGKILL);
+  // The pid may belong to another process by now (a monitor that died long ago): only a process
+  // whose command line names this container is killed.
+  if (c.monitorPid > 0 && commandLineMentions(c.monitorPid, c.id)) kill(c.monitorPid, SIGKILL);
 }
 
 void removeStoredLayer(Daemon& daemon, const std::string& containerId) {

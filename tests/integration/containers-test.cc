@@ -1,6 +1,7 @@
 // The CRI container calls against the real daemons, runc and a registry on 127.0.0.1: an image
 // built here from busybox-static is pulled through crio-cri, and pods run in the host's network.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -422,6 +423,80 @@ TEST_F(ContainersTest, ExitWhileCriIsDownIsReported) {
   EXPECT_EQ(s.state(), runtime::v1::CONTAINER_EXITED);
   EXPECT_EQ(s.exit_code(), 7);
   EXPECT_TRUE(remove(id).ok());
+}
+
+TEST_F(ContainersTest, LogReopenImageHoldAndPodRemoval) {
+  std::string id = createAndStart(config(
+      "ticker", {"/bin/sh", "-c", "while true; do echo tick; /bin/busybox sleep 0.2; done"}));
+  std::string log = podConfig_.log_directory() + "/ticker.log";
+  std::this_thread::sleep_for(500ms);
+  fs::rename(log, log + ".1");
+  runtime::v1::ReopenContainerLogRequest reopen;
+  reopen.set_container_id(id);
+  runtime::v1::ReopenContainerLogResponse reopened;
+  auto result = suite_->runtime().ReopenContainerLog(rpcContext().get(), reopen, &reopened);
+  ASSERT_TRUE(result.ok()) << result.error_message();
+  std::this_thread::sleep_for(700ms);
+  EXPECT_NE(readAll(log).find("stdout F tick"), std::string::npos) << "nothing in the new log";
+
+  // The image stays while a container uses it.
+  runtime::v1::RemoveImageRequest removeImage;
+  removeImage.mutable_image()->set_image(registry().image);
+  runtime::v1::RemoveImageResponse removed;
+  result = suite_->images().RemoveImage(rpcContext().get(), removeImage, &removed);
+  EXPECT_EQ(result.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << result.error_message();
+
+  runtime::v1::StopPodSandboxRequest stopPod;
+  stopPod.set_pod_sandbox_id(podId_);
+  runtime::v1::StopPodSandboxResponse stopped;
+  result = suite_->runtime().StopPodSandbox(rpcContext(60s).get(), stopPod, &stopped);
+  ASSERT_TRUE(result.ok()) << result.error_message();
+  EXPECT_EQ(status(id).state(), runtime::v1::CONTAINER_EXITED);
+
+  runtime::v1::RemovePodSandboxRequest removePod;
+  removePod.set_pod_sandbox_id(podId_);
+  runtime::v1::RemovePodSandboxResponse podRemoved;
+  result = suite_->runtime().RemovePodSandbox(rpcContext(60s).get(), removePod, &podRemoved);
+  ASSERT_TRUE(result.ok()) << result.error_message();
+  runtime::v1::ListContainersRequest list;
+  runtime::v1::ListContainersResponse listed;
+  ASSERT_TRUE(suite_->runtime().ListContainers(rpcContext().get(), list, &listed).ok());
+  EXPECT_EQ(listed.containers_size(), 0);
+  EXPECT_TRUE(mountsBelowRoot().empty());
+
+  result = suite_->images().RemoveImage(rpcContext().get(), removeImage, &removed);
+  EXPECT_TRUE(result.ok()) << result.error_message();
+}
+
+TEST_F(ContainersTest, LostMonitorIsReportedUnknown) {
+  std::string id = createAndStart(config("orphan", {"/bin/busybox", "sleep", "1000"}));
+  runtime::v1::ContainerStatusRequest request;
+  request.set_container_id(id);
+  request.set_verbose(true);
+  runtime::v1::ContainerStatusResponse response;
+  ASSERT_TRUE(suite_->runtime().ContainerStatus(rpcContext().get(), request, &response).ok());
+  auto info = nlohmann::json::parse(response.info().at("info"));
+  EXPECT_GT(info["pid"].get<int>(), 0);
+  int monitorPid = info["record"]["monitorPid"].get<int>();
+  ASSERT_GT(monitorPid, 0);
+  int containerPid = info["pid"].get<int>();
+
+  ASSERT_EQ(kill(monitorPid, SIGKILL), 0);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  runtime::v1::ContainerStatus s;
+  do {
+    std::this_thread::sleep_for(100ms);
+    s = status(id);
+  } while (s.state() != runtime::v1::CONTAINER_UNKNOWN &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(s.state(), runtime::v1::CONTAINER_UNKNOWN);
+  EXPECT_EQ(s.reason(), "MonitorLost");
+
+  EXPECT_TRUE(stop(id, 0).ok());
+  EXPECT_EQ(status(id).state(), runtime::v1::CONTAINER_EXITED);
+  EXPECT_TRUE(remove(id).ok());
+  EXPECT_TRUE(mountsBelowRoot().empty());
+  kill(containerPid, SIGKILL);  // nothing else reaches the container without its monitor
 }
 
 TEST_F(ContainersTest, BadRequestsLeaveNothingBehind) {
