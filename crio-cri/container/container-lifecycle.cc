@@ -201,24 +201,6 @@ void reopenContainerLog(Daemon& daemon, const std::string& id) {
   withContext("reopen the log of container " + c.id, [&]() { monitorReopenLog(daemon, c); });
 }
 
-void restoreContainers(Daemon& daemon) {
-  std::string dir = daemon.containerStateDir();
-  fs::create_directories(dir);
-  std::vector<std::string> ids;
-  for (const auto& path : listStateFiles(dir)) {
-    try {
-      Container c = containerFromJson(readStateFile(path));
-      daemon.containers().add(c.id, c);
-      ids.push_back(c.id);
-    } catch (const std::exception& e) {
-      log::error("cannot restore a container record", {{"file", path}, {"error", e.what()}});
-    }
-  }
-  for (const auto& id : ids)
-    syncContainer(daemon, id);
-  log::info("restored containers", {{"count", ids.size()}});
-}
-
 void stopPodContainers(Daemon& daemon, const std::string& podId, int64_t timeoutSeconds) {
   for (const auto& entry : daemon.containers().all()) {
     if (entry->value.podId != podId) continue;

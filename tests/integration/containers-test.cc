@@ -499,6 +499,29 @@ TEST_F(ContainersTest, LostMonitorIsReportedUnknown) {
   kill(containerPid, SIGKILL);  // nothing else reaches the container without its monitor
 }
 
+TEST_F(ContainersTest, InterruptedCreateIsCleanedAtStart) {
+  // A create that crio-cri did not finish looks like a container whose record is missing.
+  std::string id;
+  ASSERT_TRUE(create(config("interrupted", {"/bin/sh"}), &id).ok());
+  suite_->daemon("crio-cri")->kill9();
+  suite_->forget("crio-cri");
+  fs::remove(suite_->root() + "/var/lib/crio/cri/containers/" + id + ".json");
+  ASSERT_FALSE(mountsBelowRoot().empty());
+
+  suite_->startCri();
+  ASSERT_TRUE(waitReconnected());
+  std::string bundle = suite_->root() + "/run/crio/containers/" + id;
+  std::string layer = suite_->root() + "/var/lib/crio/storage/containers/" + id;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while ((fs::exists(bundle) || fs::exists(layer)) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_FALSE(fs::exists(bundle));
+  EXPECT_FALSE(fs::exists(layer));
+  EXPECT_TRUE(mountsBelowRoot().empty());
+  EXPECT_FALSE(fs::exists(suite_->root() + "/run/crio/monitors/" + id.substr(0, 32) + ".sock"));
+}
+
 TEST_F(ContainersTest, BadRequestsLeaveNothingBehind) {
   std::string id;
   EXPECT_EQ(create(config("x", {"/bin/sh"}), &id, std::string(64, 'f')).error_code(),
