@@ -75,7 +75,7 @@ TEST_F(ContainerLayersTest, CreatesFindsAndRemovesALayer) {
   EXPECT_EQ(st.st_mode & 07777, 0755u);
   ASSERT_EQ(stat(layer.workDir.c_str(), &st), 0);
 
-  // Again on the same image: the same layer; on another: refused.
+  // Again on the same image: the same layer. On another image: rejected.
   EXPECT_EQ(containers_.create("c1", image).upperDir, layer.upperDir);
   addImage("{\"b\":1}", "c", "other:1");
   EXPECT_EQ(categoryOf([&] { containers_.create("c1", "other:1"); }),

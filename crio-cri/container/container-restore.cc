@@ -21,9 +21,9 @@ namespace {
 // How long the cleanup of an interrupted create waits for crio-stored to be reachable.
 constexpr auto STORED_WAIT = 30 * kj::SECONDS;
 
-// Ends the monitor, unmounts the root filesystem and removes the bundle, the exit record and
-// the layer of a container that has a bundle but no record: its create was interrupted after
-// the bundle was made and before the record was written.
+// Removes what an interrupted create left: a bundle without a record means the create stopped
+// after making the bundle and before writing the record. This ends the monitor, unmounts the
+// root filesystem, and removes the bundle, the exit record and the layer.
 void removeLeftover(Daemon& daemon, const std::string& id) {
   Config settings = daemon.config();
   Container c;

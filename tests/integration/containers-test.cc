@@ -512,14 +512,17 @@ TEST_F(ContainersTest, InterruptedCreateIsCleanedAtStart) {
   ASSERT_TRUE(waitReconnected());
   std::string bundle = suite_->root() + "/run/crio/containers/" + id;
   std::string layer = suite_->root() + "/var/lib/crio/storage/containers/" + id;
+  // The monitor removes its socket shortly after it answered delete().
+  std::string socket = suite_->root() + "/run/crio/monitors/" + id.substr(0, 32) + ".sock";
   auto deadline = std::chrono::steady_clock::now() + 20s;
-  while ((fs::exists(bundle) || fs::exists(layer)) && std::chrono::steady_clock::now() < deadline) {
+  while ((fs::exists(bundle) || fs::exists(layer) || fs::exists(socket)) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_FALSE(fs::exists(bundle));
   EXPECT_FALSE(fs::exists(layer));
   EXPECT_TRUE(mountsBelowRoot().empty());
-  EXPECT_FALSE(fs::exists(suite_->root() + "/run/crio/monitors/" + id.substr(0, 32) + ".sock"));
+  EXPECT_FALSE(fs::exists(socket));
 }
 
 TEST_F(ContainersTest, BadRequestsLeaveNothingBehind) {
