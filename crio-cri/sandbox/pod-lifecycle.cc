@@ -222,6 +222,7 @@ std::string runPodSandbox(Daemon& daemon, const runtime::v1::RunPodSandboxReques
 
   daemon.podNames().reserve(fullName, pod.id);
   log::info("Running pod sandbox", {{"pod", pod.id}, {"name", fullName}});
+  // Steps capture by reference only what is declared before `rollback`, so it outlives them.
   Rollback rollback(pod.id);
   rollback.add("release name", [&]() { daemon.podNames().release(fullName, pod.id); });
 
@@ -272,14 +273,15 @@ std::string runPodSandbox(Daemon& daemon, const runtime::v1::RunPodSandboxReques
   chmod(daemon.podStateDir().c_str(), 0700);
   std::string recordPath = statePath(daemon, pod.id);
   writeStateFile(recordPath, toJson(pod));
-  rollback.add("remove state record", [&]() { removeStateFile(recordPath); });
+  rollback.add("remove state record", [recordPath]() { removeStateFile(recordPath); });
 
   if (pod.hostNetwork()) {
     pod.hostsPath = HOST_HOSTS_FILE;
   } else {
     CniSettings settings = CniSettings::fromConfig(config);
     PodNetworkRequest attachment = networkRequest(pod);
-    rollback.add("remove from the network", [&]() { tearDownPodNetwork(settings, attachment); });
+    rollback.add("remove from the network",
+                 [settings, attachment]() { tearDownPodNetwork(settings, attachment); });
     PodNetworkStatus network = setUpPodNetwork(settings, attachment);
     pod.networkName = network.network;
     pod.ips = network.ips;
