@@ -3,12 +3,16 @@
 # defaults: crio-stored, crio-imaged and crio-cri, serving CRI on /run/crio/crio.sock (or
 # DIR/run/crio/crio.sock with --root DIR). Ctrl-C stops every daemon.
 #
-#   ./run.sh [--root DIR] [--config FILE] [--config-dir DIR] [--log-level LEVEL]
+#   ./run.sh [--root DIR] [--config FILE] [--config-dir DIR] [--log-level LEVEL] [--demo]
+#
+# --demo runs the suite under a temporary root next to a throwaway docker-registry holding a
+# busybox image, runs a pod with a container that prints a line, shows its status and log, and
+# cleans up.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 usage() {
-  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 
@@ -21,10 +25,12 @@ need_value() {
 
 daemon_args=()
 root=""
+demo=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) need_value "$@"; root="$2"; daemon_args+=(--root "$2"); shift 2 ;;
     --config|--config-dir|--log-level) need_value "$@"; daemon_args+=("$1" "$2"); shift 2 ;;
+    --demo) demo=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage 2 ;;
   esac
@@ -42,6 +48,27 @@ fi
 scripts/install-deps.sh
 scripts/build.sh
 
+demo_dir=""
+registry_pid=""
+if [ "$demo" -eq 1 ]; then
+  demo_dir=$(mktemp -d /tmp/crio-demo-XXXXXX)
+  chmod 755 "$demo_dir"
+  if [ -z "$root" ]; then
+    root="$demo_dir/root"
+    daemon_args+=(--root "$root")
+  fi
+  read -r registry_pid image < <(scripts/demo-image.sh "$demo_dir/image") || true
+  if [ -z "${image:-}" ]; then
+    echo "run.sh: building or serving the demo image failed" >&2
+    rm -rf "$demo_dir"
+    exit 1
+  fi
+  mkdir -p "$root/etc/crio"
+  if [ ! -e "$root/etc/crio/crio.conf" ]; then
+    printf '[crio.image]\ninsecure_registries = ["%s"]\n' "${image%%/*}" >"$root/etc/crio/crio.conf"
+  fi
+fi
+
 pids=()
 stop_all() {
   trap - INT TERM EXIT
@@ -52,6 +79,16 @@ stop_all() {
     kill -TERM "${pids[i]}" 2>/dev/null || true
     wait "${pids[i]}" 2>/dev/null || true
   done
+  if [ -n "$registry_pid" ]; then
+    kill -TERM "$registry_pid" 2>/dev/null || true
+    wait "$registry_pid" 2>/dev/null || true
+  fi
+  if [ -n "$demo_dir" ]; then
+    # crio-cri leaves its namespace folder bind-mounted on itself when it stops.
+    awk -v dir="$demo_dir/" 'index($5, dir) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+      while read -r mountpoint; do umount -l "$mountpoint" || true; done
+    rm -rf "$demo_dir"
+  fi
 }
 trap stop_all INT TERM EXIT
 
@@ -88,6 +125,12 @@ wait_for_socket "$root/run/crio/imaged/imaged.sock" crio-imaged "$!"
 build/crio-cri/crio-cri "${daemon_args[@]}" &
 pids+=($!)
 wait_for_socket "$root/run/crio/crio.sock" crio-cri "$!"
+
+if [ "$demo" -eq 1 ]; then
+  status=0
+  build/crio-cri/cri-demo "$root/run/crio/crio.sock" "$image" "$demo_dir/pod-logs" || status=$?
+  exit "$status"
+fi
 
 echo "run.sh: serving CRI on unix://$root/run/crio/crio.sock (Ctrl-C stops the suite)" >&2
 # Returns when any daemon exits; the trap then stops the others. A daemon that exits on its own

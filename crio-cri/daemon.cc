@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/log.h"
+#include "crio-cri/container/monitor-client.h"
 
 namespace crio::cri {
 
@@ -46,8 +47,11 @@ Daemon::Daemon(Config config, MonitorLauncher launcher)
       workers_(std::make_unique<WorkerPool>(WORKER_THREADS)) {}
 
 Daemon::~Daemon() {
+  // Monitor events go to the workers: none are queued once stopping.
+  stopping_ = true;
   workers_.reset();
   loop_->run([this]() {
+    monitors_ = nullptr;
     imaged_ = nullptr;
     stored_ = nullptr;
   });
@@ -62,6 +66,17 @@ void Daemon::start() {
     stored_ = kj::heap<ipc::Peer>(io, "crio-stored", c.storedSocket, allowedUids(c));
     imaged_->start();
     stored_->start();
+  });
+}
+
+void Daemon::startMonitors(std::function<void(const std::string&)> onEvent) {
+  Config c = config();
+  loop_->run([this, &c, onEvent = std::move(onEvent)]() mutable {
+    monitors_ = kj::heap<MonitorConnections>(loop_->io(), allowedUids(c),
+                                             [this, onEvent](const std::string& id) {
+                                               if (!stopping_)
+                                                 workers_->submit([onEvent, id]() { onEvent(id); });
+                                             });
   });
 }
 
@@ -83,9 +98,13 @@ void Daemon::reload(const Config& fresh) {
   config_.signaturePolicy = fresh.signaturePolicy;
 }
 
-std::string Daemon::podStateDir() const { return config().stateDir + "/pods"; }
+std::string Daemon::podStateDir() const {
+  return config().stateDir + "/pods";
+}
 
-std::string Daemon::containerStateDir() const { return config().stateDir + "/containers"; }
+std::string Daemon::containerStateDir() const {
+  return config().stateDir + "/containers";
+}
 
 ipc::PeerState Daemon::imagedState() const {
   return imaged_ ? imaged_->state() : ipc::PeerState{false, "not started", {}};

@@ -2,6 +2,7 @@
 // and the worker pool. The RPC layer reaches everything through one Daemon.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -19,6 +20,8 @@
 #include "ipc/peer.h"
 
 namespace crio::cri {
+
+class MonitorConnections;
 
 // How many blocking CRI calls run at once; more wait in the pool's queue.
 constexpr unsigned WORKER_THREADS = 16;
@@ -68,6 +71,11 @@ class Daemon {
   // Only on the loop thread.
   ipc::Peer& imaged() { return *imaged_; }
   ipc::Peer& stored() { return *stored_; }
+  MonitorConnections& monitors() { return *monitors_; }
+
+  // Makes the monitor connections; `onEvent(containerId)` runs on the worker pool when a
+  // watched container exited or its monitor connection was lost.
+  void startMonitors(std::function<void(const std::string&)> onEvent);
 
  private:
   mutable std::mutex configMutex_;
@@ -80,6 +88,8 @@ class Daemon {
   NameRegistry podNames_{"pod sandbox"};
   kj::Own<ipc::Peer> imaged_;
   kj::Own<ipc::Peer> stored_;
+  kj::Own<MonitorConnections> monitors_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace crio::cri

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/systemd-notify.h"
 #include "common/version.h"
+#include "crio-cri/container/container-runtime.h"
 #include "crio-cri/cri-socket.h"
 #include "crio-cri/daemon.h"
 #include "crio-cri/rpc/image-service.h"
@@ -111,6 +112,14 @@ int run(int argc, char** argv) {
   Daemon daemon(config, std::move(launcher));
   restorePods(daemon);
   daemon.start();
+  daemon.startMonitors([&daemon](const std::string& id) { syncContainer(daemon, id); });
+  daemon.stopPodContainers = [&daemon](const std::string& podId) {
+    stopPodContainers(daemon, podId, POD_STOP_CONTAINER_TIMEOUT_SECONDS);
+  };
+  daemon.removePodContainers = [&daemon](const std::string& podId) {
+    removePodContainers(daemon, podId);
+  };
+  restoreContainers(daemon);
 
   RuntimeService runtimeService(daemon);
   ImageService imageService(daemon);

@@ -12,7 +12,8 @@ namespace crio::stored {
 
 namespace {
 
-constexpr int SCHEMA_VERSION = 1;
+// Version 2 added the containers table.
+constexpr int SCHEMA_VERSION = 2;
 
 constexpr const char* SCHEMA = R"sql(
 CREATE TABLE IF NOT EXISTS layers (
@@ -55,6 +56,12 @@ CREATE TABLE IF NOT EXISTS holders (
   holder TEXT NOT NULL,
   PRIMARY KEY (chain_id, holder)
 );
+CREATE TABLE IF NOT EXISTS containers (
+  id TEXT PRIMARY KEY,
+  image_id TEXT NOT NULL REFERENCES images(id),
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS containers_image ON containers(image_id);
 )sql";
 
 bool isHexPrefix(const std::string& text) {
@@ -179,6 +186,12 @@ std::vector<std::string> ImageStore::forgetLayers(const std::vector<std::string>
       images.insert(users.text(0));
   }
   for (const auto& id : images) {
+    // A container layer on a lost image cannot be mounted any more.
+    db_.prepare(
+           "DELETE FROM holders WHERE holder IN (SELECT id FROM containers WHERE image_id = ?)")
+        .bind(1, id)
+        .run();
+    db_.prepare("DELETE FROM containers WHERE image_id = ?").bind(1, id).run();
     db_.prepare("DELETE FROM images WHERE id = ?").bind(1, id).run();
   }
   // Children were appended after their parents: delete from the end.
@@ -220,6 +233,79 @@ std::vector<std::string> ImageStore::holders(const std::string& chainId) {
   while (stmt.step())
     result.push_back(stmt.text(0));
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Container layers
+
+std::optional<ContainerLayerRecord> ImageStore::readContainer(const std::string& containerId) {
+  auto stmt = db_.prepare("SELECT id, image_id, created_at FROM containers WHERE id = ?");
+  stmt.bind(1, containerId);
+  if (!stmt.step()) return std::nullopt;
+  ContainerLayerRecord record{stmt.text(0), stmt.text(1), {}, stmt.integer(2)};
+  auto layers =
+      db_.prepare("SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY position");
+  layers.bind(1, record.imageId);
+  while (layers.step())
+    record.layerChainIds.push_back(layers.text(0));
+  return record;
+}
+
+ContainerLayerRecord ImageStore::addContainer(const std::string& containerId,
+                                              const std::string& imageId) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sqlite::Transaction tx(db_);
+  if (auto existing = readContainer(containerId)) {
+    if (existing->imageId == imageId) return *existing;
+    fail(ErrorCategory::ALREADY_EXISTS,
+         "container " + containerId + " already has a layer on image " + existing->imageId);
+  }
+  auto image = db_.prepare("SELECT 1 FROM images WHERE id = ?");
+  image.bind(1, imageId);
+  if (!image.step()) fail(ErrorCategory::NOT_FOUND, "image " + imageId + " is not in the store");
+
+  db_.prepare("INSERT INTO containers (id, image_id, created_at) VALUES (?, ?, ?)")
+      .bind(1, containerId)
+      .bind(2, imageId)
+      .bind(3, nowNanos())
+      .run();
+  auto record = readContainer(containerId);
+  if (record->layerChainIds.empty()) {
+    fail(ErrorCategory::FAILED_PRECONDITION,
+         "image " + imageId + " has no layers to make a root filesystem of");
+  }
+  for (const auto& chain : record->layerChainIds) {
+    db_.prepare("INSERT OR IGNORE INTO holders (chain_id, holder) VALUES (?, ?)")
+        .bind(1, chain)
+        .bind(2, containerId)
+        .run();
+  }
+  tx.commit();
+  return *record;
+}
+
+std::optional<ContainerLayerRecord> ImageStore::findContainer(const std::string& containerId) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return readContainer(containerId);
+}
+
+std::vector<std::string> ImageStore::listContainers() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto stmt = db_.prepare("SELECT id FROM containers ORDER BY id");
+  std::vector<std::string> ids;
+  while (stmt.step())
+    ids.push_back(stmt.text(0));
+  return ids;
+}
+
+bool ImageStore::removeContainer(const std::string& containerId) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sqlite::Transaction tx(db_);
+  if (!readContainer(containerId)) return false;
+  db_.prepare("DELETE FROM holders WHERE holder = ?").bind(1, containerId).run();
+  db_.prepare("DELETE FROM containers WHERE id = ?").bind(1, containerId).run();
+  tx.commit();
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -441,9 +527,17 @@ RemovedImage ImageStore::removeImage(const std::string& reference) {
   if (!id) return {};
   ImageRecord image = loadImage(*id);
 
+  auto user = db_.prepare("SELECT id FROM containers WHERE image_id = ? LIMIT 1");
+  user.bind(1, image.id);
+  if (user.step()) {
+    fail(ErrorCategory::FAILED_PRECONDITION,
+         "image " + image.id + " is in use by container " + user.text(0));
+  }
   for (const auto& chain : image.layerChainIds) {
-    auto held = db_.prepare("SELECT holder FROM holders WHERE chain_id = ? LIMIT 1");
-    held.bind(1, chain);
+    auto held = db_.prepare(
+        "SELECT holder FROM holders WHERE chain_id = ? "
+        "AND holder NOT IN (SELECT id FROM containers WHERE image_id != ?) LIMIT 1");
+    held.bind(1, chain).bind(2, image.id);
     if (held.step()) {
       fail(ErrorCategory::FAILED_PRECONDITION,
            "image " + image.id + " is in use by " + held.text(0));

@@ -50,6 +50,14 @@ struct ImageRecord {
   int64_t createdAt = 0;
 };
 
+// A container's writable layer: the image it sits on, whose layers it holds.
+struct ContainerLayerRecord {
+  std::string id;
+  std::string imageId;
+  std::vector<std::string> layerChainIds;  // the image's layers, base first
+  int64_t createdAt = 0;
+};
+
 struct RemovedImage {
   bool removed = false;
   std::string id;
@@ -74,6 +82,18 @@ class ImageStore {
   void removeHolder(const std::string& chainId, const std::string& holder);
   std::vector<std::string> holders(const std::string& chainId);
 
+  // ---- container layers: a record per container, and a holder row (holder = container id) on
+  // every layer of its image, in one transaction.
+  // Records the container on the image with id `imageId`. Returns the existing record when the
+  // container is already recorded on that image; ALREADY_EXISTS when on another image;
+  // NOT_FOUND when the image is not in the store; FAILED_PRECONDITION for an image without
+  // layers (an overlay needs at least one lower directory).
+  ContainerLayerRecord addContainer(const std::string& containerId, const std::string& imageId);
+  std::optional<ContainerLayerRecord> findContainer(const std::string& containerId);
+  std::vector<std::string> listContainers();
+  // Removes the record and its holder rows; false when there was none.
+  bool removeContainer(const std::string& containerId);
+
   // ---- images
   // Records `image` (or adds names and digests to the image with its id). Names move from any
   // other image holding them. INVALID_ARGUMENT for a malformed record, FAILED_PRECONDITION when a
@@ -84,7 +104,9 @@ class ImageStore {
   // 3 hex digits that only one image has (INVALID_ARGUMENT when several have it).
   std::optional<ImageRecord> findImage(const std::string& reference);
   // Removes the image with its names and digests, and the records of the layers it leaves
-  // unused. FAILED_PRECONDITION when a container holds one of its layers.
+  // unused. FAILED_PRECONDITION when a container sits on the image, or a holder other than a
+  // container of another image holds one of its layers. (Layers shared with an image in use stay
+  // recorded because they are in use, but do not block the removal.)
   // TODO(someday): layers imported by a pull that never committed its image stay until an
   // image using them is removed; a periodic sweep of unused layers would free them.
   RemovedImage removeImage(const std::string& reference);
@@ -94,6 +116,7 @@ class ImageStore {
   std::optional<std::string> resolveImage(const std::string& reference);
   ImageRecord loadImage(const std::string& id);
   std::optional<LayerRecord> readLayer(const std::string& chainId);
+  std::optional<ContainerLayerRecord> readContainer(const std::string& containerId);
   bool layerUsed(const std::string& chainId);
   void validate(const ImageRecord& image, std::vector<LayerRecord>& layers);
 

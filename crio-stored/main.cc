@@ -83,14 +83,17 @@ int run(int argc, char** argv) {
   ImageStore images(config.storageRoot + "/" + DATABASE_FILE);
   LayerStore layers(config.storageRoot, images);
   layers.recover();
+  ContainerLayers containers(config.storageRoot, images, layers);
+  containers.recover();
   WorkerPool importPool(IMPORT_THREADS);
   WorkerPool metadataPool(METADATA_THREADS);
 
   auto info = ipc::currentDaemonInfo(NAME, seccomp);
   std::vector<uid_t> allowed(config.allowedPeerUids.begin(), config.allowedPeerUids.end());
-  ipc::Server server(*io.lowLevelProvider, io.unixEventPort, listenFd,
-                     kj::heap<StoredServer>(info, images, layers, importPool, metadataPool),
-                     allowed, config.storedSocket);
+  ipc::Server server(
+      *io.lowLevelProvider, io.unixEventPort, listenFd,
+      kj::heap<StoredServer>(info, images, layers, importPool, metadataPool, containers), allowed,
+      config.storedSocket);
   log::info("serving", {{"socket", config.storedSocket}, {"storage", config.storageRoot}});
   ipc::serveUntilTerminated(io, server, "Serving on " + config.storedSocket, [&flags]() {
     loadDaemonConfig(flags);

@@ -114,15 +114,27 @@ ImageRecord readImage(schema::ImageRecord::Reader in) {
   return image;
 }
 
+void fillContainerLayer(const ContainerLayer& layer, schema::ContainerLayer::Builder out) {
+  out.setContainerId(layer.containerId);
+  out.setImageId(layer.imageId);
+  auto lowers = out.initLowerDirs(static_cast<unsigned>(layer.lowerDirs.size()));
+  for (unsigned i = 0; i < lowers.size(); ++i)
+    lowers.set(i, layer.lowerDirs[i]);
+  out.setUpperDir(layer.upperDir);
+  out.setWorkDir(layer.workDir);
+}
+
 }  // namespace
 
 StoredServer::StoredServer(ipc::DaemonInfo info, ImageStore& images, LayerStore& layers,
-                           WorkerPool& importPool, WorkerPool& metadataPool)
+                           WorkerPool& importPool, WorkerPool& metadataPool,
+                           ContainerLayers& containers)
     : DaemonServer(std::move(info)),
       images_(images),
       layers_(layers),
       importPool_(importPool),
-      metadataPool_(metadataPool) {}
+      metadataPool_(metadataPool),
+      containers_(containers) {}
 
 kj::Promise<void> StoredServer::hasLayer(HasLayerContext context) {
   return ipc::serve([&]() {
@@ -251,6 +263,45 @@ kj::Promise<void> StoredServer::imageFsUsage(ImageFsUsageContext context) {
           out.setUsedBytes(usage.bytes);
           out.setInodesUsed(usage.inodes);
           out.setTimestamp(usage.timestamp);
+        });
+  });
+}
+
+kj::Promise<void> StoredServer::createContainerLayer(CreateContainerLayerContext context) {
+  return ipc::serve([&]() {
+    auto params = context.getParams();
+    std::string id = boundedText(params.getContainerId(), MAX_CONTAINER_ID, "container id");
+    std::string image = boundedText(params.getImageId(), MAX_IMAGE_NAME_LENGTH, "image");
+    requireContainerId(id);
+    return onWorker<ContainerLayer>(metadataPool_,
+                                    [this, id, image]() { return containers_.create(id, image); })
+        .then([context](ContainerLayer&& layer) mutable {
+          fillContainerLayer(layer, context.getResults().initLayer());
+        });
+  });
+}
+
+kj::Promise<void> StoredServer::removeContainerLayer(RemoveContainerLayerContext context) {
+  return ipc::serve([&]() {
+    std::string id =
+        boundedText(context.getParams().getContainerId(), MAX_CONTAINER_ID, "container id");
+    requireContainerId(id);
+    return onWorker<bool>(metadataPool_, [this, id]() { return containers_.remove(id); })
+        .then([context](bool removed) mutable { context.getResults().setRemoved(removed); });
+  });
+}
+
+kj::Promise<void> StoredServer::containerLayer(ContainerLayerContext context) {
+  return ipc::serve([&]() {
+    std::string id =
+        boundedText(context.getParams().getContainerId(), MAX_CONTAINER_ID, "container id");
+    requireContainerId(id);
+    return onWorker<std::optional<ContainerLayer>>(metadataPool_,
+                                                   [this, id]() { return containers_.find(id); })
+        .then([context](std::optional<ContainerLayer>&& layer) mutable {
+          auto results = context.getResults();
+          results.setFound(layer.has_value());
+          if (layer) fillContainerLayer(*layer, results.initLayer());
         });
   });
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "common/worker-pool.h"
+#include "crio-stored/container-layers.h"
 #include "crio-stored/image-store.h"
 #include "crio-stored/layer-store.h"
 #include "ipc/daemon-info.h"
@@ -22,7 +23,7 @@ constexpr size_t MAX_MEDIA_TYPE = 256;
 class StoredServer final : public ipc::DaemonServer<ipc::schema::Stored::Server> {
  public:
   StoredServer(ipc::DaemonInfo info, ImageStore& images, LayerStore& layers, WorkerPool& importPool,
-               WorkerPool& metadataPool);
+               WorkerPool& metadataPool, ContainerLayers& containers);
 
   kj::Promise<void> hasLayer(HasLayerContext context) override;
   kj::Promise<void> importLayer(ImportLayerContext context) override;
@@ -31,12 +32,16 @@ class StoredServer final : public ipc::DaemonServer<ipc::schema::Stored::Server>
   kj::Promise<void> findImage(FindImageContext context) override;
   kj::Promise<void> removeImage(RemoveImageContext context) override;
   kj::Promise<void> imageFsUsage(ImageFsUsageContext context) override;
+  kj::Promise<void> createContainerLayer(CreateContainerLayerContext context) override;
+  kj::Promise<void> removeContainerLayer(RemoveContainerLayerContext context) override;
+  kj::Promise<void> containerLayer(ContainerLayerContext context) override;
 
  private:
   ImageStore& images_;
   LayerStore& layers_;
   WorkerPool& importPool_;
   WorkerPool& metadataPool_;
+  ContainerLayers& containers_;
 };
 
 }  // namespace crio::stored

@@ -37,6 +37,16 @@ struct FsUsage {
   timestamp @3 :Int64;
 }
 
+# The writable layer of a container, as overlayfs takes it:
+#   lowerdir=LOWER0:LOWER1:...,upperdir=UPPER,workdir=WORK (with userxattr).
+struct ContainerLayer {
+  containerId @0 :Text;
+  imageId @1 :Text;          # hex config digest of the image it sits on
+  lowerDirs @2 :List(Text);  # the image's layer directories, topmost first
+  upperDir @3 :Text;
+  workDir @4 :Text;
+}
+
 interface Stored extends(Daemon.Daemon) {
   hasLayer @0 (chainId :Text) -> (present :Bool);
 
@@ -59,4 +69,17 @@ interface Stored extends(Daemon.Daemon) {
   removeImage @5 (reference :Text) -> (removed :Bool);
 
   imageFsUsage @6 () -> (usage :FsUsage);
+
+  # Creates the writable layer of `containerId` (letters, digits, '_', '-', '.', at most 128) on
+  # the image `imageId` (an id, name or digest) and records the container as a holder of the
+  # image, so that removeImage fails with [failed_precondition] while it exists. Calling it
+  # again for the same image returns the same layer; for another image: [already_exists].
+  createContainerLayer @7 (containerId :Text, imageId :Text) -> (layer :ContainerLayer);
+
+  # Deletes the container's layer and its hold on the image. Absent: removed = false, no error.
+  # The caller unmounts the overlay first.
+  removeContainerLayer @8 (containerId :Text) -> (removed :Bool);
+
+  # The layer of a container, to mount it again (after a reboot or a crio-cri restart).
+  containerLayer @9 (containerId :Text) -> (found :Bool, layer :ContainerLayer);
 }

@@ -46,6 +46,9 @@ nlohmann::json toJson(const Container& c) {
       {"reason", c.reason},
       {"message", c.message},
       {"bundleDir", c.bundleDir},
+      {"rootfsDir", c.rootfsDir},
+      {"exitDir", c.exitDir},
+      {"stopSignal", c.stopSignal},
       {"monitorSocket", c.monitorSocket},
       {"monitorPid", c.monitorPid},
   };
@@ -68,6 +71,9 @@ Container containerFromJson(const nlohmann::json& record) {
   c.reason = record.value("reason", "");
   c.message = record.value("message", "");
   c.bundleDir = record.value("bundleDir", "");
+  c.rootfsDir = record.value("rootfsDir", "");
+  c.exitDir = record.value("exitDir", "");
+  c.stopSignal = record.value("stopSignal", 15);
   c.monitorSocket = record.value("monitorSocket", "");
   c.monitorPid = record.value("monitorPid", 0);
   return c;

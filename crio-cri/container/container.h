@@ -29,9 +29,14 @@ struct Container {
   std::string reason;  // Completed, Error, OOMKilled, ...
   std::string message;
 
-  std::string bundleDir;
+  std::string bundleDir;  // RUN_DIR/containers/ID: config.json, monitor.log
+  std::string rootfsDir;  // the mounted overlay, BUNDLE/rootfs
+  std::string exitDir;    // where the monitor writes the exit record
   std::string monitorSocket;
   int monitorPid = 0;
+  int stopSignal = 15;  // the request's stop signal, else the image's StopSignal, else SIGTERM
+
+  bool removed = false;  // in memory only: set under the entry lock once RemoveContainer is done
 
   const std::string& name() const { return config.metadata().name(); }
 };

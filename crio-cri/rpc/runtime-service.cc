@@ -1,5 +1,6 @@
 #include "crio-cri/rpc/runtime-service.h"
 
+#include "crio-cri/rpc/container-handlers.h"
 #include "crio-cri/rpc/dispatch.h"
 #include "crio-cri/rpc/runtime-info.h"
 #include "crio-cri/rpc/sandbox-handlers.h"
@@ -41,17 +42,24 @@ CRIO_SERVE(PodSandboxStatus, PodSandboxStatusRequest, PodSandboxStatusResponse,
 CRIO_SERVE(ListPodSandbox, ListPodSandboxRequest, ListPodSandboxResponse, RunOn::CALLBACK_THREAD,
            listPodSandbox)
 CRIO_UNIMPLEMENTED_STREAM(StreamPodSandboxes, StreamPodSandboxesRequest, StreamPodSandboxesResponse)
-CRIO_UNIMPLEMENTED(CreateContainer, CreateContainerRequest, CreateContainerResponse)
-CRIO_UNIMPLEMENTED(StartContainer, StartContainerRequest, StartContainerResponse)
-CRIO_UNIMPLEMENTED(StopContainer, StopContainerRequest, StopContainerResponse)
-CRIO_UNIMPLEMENTED(RemoveContainer, RemoveContainerRequest, RemoveContainerResponse)
-CRIO_UNIMPLEMENTED(ListContainers, ListContainersRequest, ListContainersResponse)
+CRIO_SERVE(CreateContainer, CreateContainerRequest, CreateContainerResponse, RunOn::WORKER_POOL,
+           createContainer)
+CRIO_SERVE(StartContainer, StartContainerRequest, StartContainerResponse, RunOn::WORKER_POOL,
+           startContainer)
+CRIO_SERVE(StopContainer, StopContainerRequest, StopContainerResponse, RunOn::WORKER_POOL,
+           stopContainer)
+CRIO_SERVE(RemoveContainer, RemoveContainerRequest, RemoveContainerResponse, RunOn::WORKER_POOL,
+           removeContainer)
+CRIO_SERVE(ListContainers, ListContainersRequest, ListContainersResponse, RunOn::WORKER_POOL,
+           listContainers)
 CRIO_UNIMPLEMENTED_STREAM(StreamContainers, StreamContainersRequest, StreamContainersResponse)
-CRIO_UNIMPLEMENTED(ContainerStatus, ContainerStatusRequest, ContainerStatusResponse)
+CRIO_SERVE(ContainerStatus, ContainerStatusRequest, ContainerStatusResponse, RunOn::WORKER_POOL,
+           containerStatus)
 CRIO_UNIMPLEMENTED(UpdateContainerResources, UpdateContainerResourcesRequest,
                    UpdateContainerResourcesResponse)
-CRIO_UNIMPLEMENTED(ReopenContainerLog, ReopenContainerLogRequest, ReopenContainerLogResponse)
-CRIO_UNIMPLEMENTED(ExecSync, ExecSyncRequest, ExecSyncResponse)
+CRIO_SERVE(ReopenContainerLog, ReopenContainerLogRequest, ReopenContainerLogResponse,
+           RunOn::WORKER_POOL, reopenContainerLog)
+CRIO_SERVE(ExecSync, ExecSyncRequest, ExecSyncResponse, RunOn::WORKER_POOL, execSync)
 CRIO_UNIMPLEMENTED(Exec, ExecRequest, ExecResponse)
 CRIO_UNIMPLEMENTED(Attach, AttachRequest, AttachResponse)
 CRIO_UNIMPLEMENTED(PortForward, PortForwardRequest, PortForwardResponse)

@@ -88,7 +88,7 @@ Layer makeRandomLayer(size_t size, unsigned seed) {
 }
 
 Image makeImage(const std::vector<Layer>& layers, const Platform& platform,
-                const std::string& user) {
+                const nlohmann::json& process) {
   Image image;
   image.layers = layers;
   image.platform = platform;
@@ -100,10 +100,9 @@ Image makeImage(const std::vector<Layer>& layers, const Platform& platform,
   }
   nlohmann::json config = {{"architecture", platform.architecture},
                            {"os", platform.os},
-                           {"config", {{"Cmd", {"/bin/sh"}}}},
+                           {"config", process},
                            {"rootfs", {{"type", "layers"}, {"diff_ids", diffIds}}}};
   if (!platform.variant.empty()) config["variant"] = platform.variant;
-  if (!user.empty()) config["config"]["User"] = user;
   image.config = config.dump();
   image.configDigest = digestOf(image.config);
   nlohmann::json manifest = {{"schemaVersion", 2},

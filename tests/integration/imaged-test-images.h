@@ -47,9 +47,9 @@ Layer makeLayer(const std::map<std::string, std::string>& files, Compression com
                 bool busybox = false);
 // A layer of `size` pseudo-random bytes in one file, uncompressed (for transfer tests).
 Layer makeRandomLayer(size_t size, unsigned seed);
-// `user` becomes the config's User when it is not empty.
+// `process` becomes the config's "config" object (Entrypoint, Cmd, Env, WorkingDir, User...).
 Image makeImage(const std::vector<Layer>& layers, const Platform& platform,
-                const std::string& user = "");
+                const nlohmann::json& process = {{"Cmd", {"/bin/sh"}}});
 Index makeIndex(const std::vector<const Image*>& images, const char* mediaType = OCI_INDEX_TYPE);
 
 // An OCI image layout folder, written as images and indexes are tagged.

@@ -69,7 +69,9 @@ class FakeImages {
 
 crio::imaged::test::Image smallImage(const std::string& marker, const std::string& user = "") {
   Layer layer = makeLayer({{"etc/marker", marker}}, Compression::GZIP);
-  return makeImage({layer}, hostPlatform(), user);
+  nlohmann::json process = {{"Cmd", {"/bin/sh"}}};
+  if (!user.empty()) process["User"] = user;
+  return makeImage({layer}, hostPlatform(), process);
 }
 
 // A layer whose only member is "../../escape": unpacking it as written would leave the root.

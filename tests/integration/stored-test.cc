@@ -257,6 +257,79 @@ TEST_F(StoredIntegrationTest, ImportsCommitsFindsAndRemovesOverTheSocket) {
   EXPECT_FALSE(again.send().wait(ws).getRemoved());
 }
 
+TEST_F(StoredIntegrationTest, ContainerLayersHoldTheirImageAndSurviveARestart) {
+  auto daemon = std::make_unique<Daemon>(dir_.path());
+  auto client = std::make_unique<Client>(io_, daemon->socket());
+  auto& ws = io_.waitScope;
+
+  std::string tar = TarBuilder().dir("etc").file("etc/motd", "from the image").bytes();
+  auto layer = importLayer(*client, writeBlob(tar, "base"), testing::digestOf(tar), "").wait(ws);
+  std::string chain = layer.getLayer().getChainId();
+  std::string config = "{\"architecture\":\"amd64\"}";
+  auto commit = client->stored.commitImageRequest();
+  auto record = commit.initImage();
+  record.setId(sha256Hex(config));
+  record.initNames(1).set(0, "localhost/held:1");
+  record.initLayerChainIds(1).set(0, chain);
+  record.setConfig(
+      capnp::Data::Reader(reinterpret_cast<const kj::byte*>(config.data()), config.size()));
+  commit.send().wait(ws);
+
+  auto create = client->stored.createContainerLayerRequest();
+  create.setContainerId("c0ffee");
+  create.setImageId("localhost/held:1");
+  auto created = create.send().wait(ws).getLayer();
+  std::string upper = created.getUpperDir();
+  ASSERT_EQ(created.getLowerDirs().size(), 1u);
+  EXPECT_EQ(std::string(created.getLowerDirs()[0].cStr()),
+            storage() + "/layers/" + digestHex(chain) + "/diff");
+  EXPECT_EQ(std::string(created.getImageId().cStr()), sha256Hex(config));
+  EXPECT_TRUE(fs::is_directory(upper));
+  EXPECT_TRUE(fs::is_directory(std::string(created.getWorkDir())));
+
+  auto remove = client->stored.removeImageRequest();
+  remove.setReference("localhost/held:1");
+  try {
+    remove.send().wait(ws);
+    FAIL() << "an image in use was removed";
+  } catch (const kj::Exception& e) {
+    Error error = ipc::fromKjException(e, "crio-stored");
+    EXPECT_EQ(error.category(), ErrorCategory::FAILED_PRECONDITION);
+    EXPECT_NE(std::string(error.what()).find("c0ffee"), std::string::npos) << error.what();
+  }
+
+  auto badId = client->stored.createContainerLayerRequest();
+  badId.setContainerId("../escape");
+  badId.setImageId("localhost/held:1");
+  try {
+    badId.send().wait(ws);
+    FAIL();
+  } catch (const kj::Exception& e) {
+    EXPECT_EQ(ipc::fromKjException(e, "crio-stored").category(), ErrorCategory::INVALID_ARGUMENT);
+  }
+
+  // After a restart the layer is found again, with the same paths.
+  client.reset();
+  daemon.reset();
+  daemon = std::make_unique<Daemon>(dir_.path());
+  client = std::make_unique<Client>(io_, daemon->socket());
+  auto find = client->stored.containerLayerRequest();
+  find.setContainerId("c0ffee");
+  auto found = find.send().wait(ws);
+  ASSERT_TRUE(found.getFound());
+  EXPECT_EQ(std::string(found.getLayer().getUpperDir().cStr()), upper);
+
+  for (bool expected : {true, false}) {
+    auto drop = client->stored.removeContainerLayerRequest();
+    drop.setContainerId("c0ffee");
+    EXPECT_EQ(drop.send().wait(ws).getRemoved(), expected);
+  }
+  EXPECT_FALSE(fs::exists(upper));
+  auto again = client->stored.removeImageRequest();
+  again.setReference("localhost/held:1");
+  EXPECT_TRUE(again.send().wait(ws).getRemoved());
+}
+
 TEST_F(StoredIntegrationTest, ErrorsKeepTheirCategoryAndNameTheEntry) {
   Daemon daemon(dir_.path());
   Client client(io_, daemon.socket());

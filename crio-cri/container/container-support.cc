@@ -1,0 +1,203 @@
+#include "crio-cri/container/container-support.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <tuple>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "crio-cri/container/monitor-client.h"
+#include "crio-cri/peer-call.h"
+#include "crio-cri/state/state-file.h"
+#include "ipc/stored.capnp.h"
+
+namespace crio::cri {
+
+namespace fs = std::filesystem;
+
+std::string monitorSocketPath(const Config& config, const std::string& containerId) {
+  return config.runRoot + "/monitors/" + containerId.substr(0, 32) + ".sock";
+}
+
+int parseSignal(const std::string& text) {
+  if (text.empty()) return 0;
+  if (std::all_of(text.begin(), text.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    int n = text.size() <= 2 ? std::stoi(text) : 0;
+    return n > 0 && n <= SIGRTMAX ? n : 0;
+  }
+  std::string name = text.rfind("SIG", 0) == 0 ? text.substr(3) : text;
+  static const std::map<std::string, int> NAMES = {
+      {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"BUS", SIGBUS},       {"CHLD", SIGCHLD},
+      {"CLD", SIGCHLD},  {"CONT", SIGCONT}, {"FPE", SIGFPE},       {"HUP", SIGHUP},
+      {"ILL", SIGILL},   {"INT", SIGINT},   {"IO", SIGIO},         {"IOT", SIGIOT},
+      {"KILL", SIGKILL}, {"PIPE", SIGPIPE}, {"POLL", SIGPOLL},     {"PROF", SIGPROF},
+      {"PWR", SIGPWR},   {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV},     {"STKFLT", SIGSTKFLT},
+      {"STOP", SIGSTOP}, {"SYS", SIGSYS},   {"TERM", SIGTERM},     {"TRAP", SIGTRAP},
+      {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"VTALRM", SIGVTALRM}, {"WINCH", SIGWINCH},
+      {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"RTMIN", SIGRTMIN},   {"RTMAX", SIGRTMAX}};
+  if (auto it = NAMES.find(name); it != NAMES.end()) return it->second;
+  for (auto [prefix, base, sign] :
+       {std::tuple{"RTMIN+", SIGRTMIN, 1}, std::tuple{"RTMINPLUS", SIGRTMIN, 1},
+        std::tuple{"RTMAX-", SIGRTMAX, -1}, std::tuple{"RTMAXMINUS", SIGRTMAX, -1}}) {
+    std::string p = prefix;
+    if (name.rfind(p, 0) != 0) continue;
+    std::string rest = name.substr(p.size());
+    if (rest.empty() || rest.size() > 2 ||
+        !std::all_of(rest.begin(), rest.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      return 0;
+    }
+    int n = base + sign * std::stoi(rest);
+    return n >= SIGRTMIN && n <= SIGRTMAX ? n : 0;
+  }
+  return 0;
+}
+
+int stopSignalFor(const runtime::v1::ContainerConfig& config, const std::string& imageStopSignal) {
+  if (config.stop_signal() != runtime::v1::SIGNAL_RUNTIME_DEFAULT) {
+    std::string name = runtime::v1::Signal_Name(config.stop_signal());
+    if (name.rfind("SIGNAL_", 0) == 0) name = name.substr(7);
+    int signal = parseSignal(name);
+    if (signal == 0) {
+      fail(ErrorCategory::INVALID_ARGUMENT,
+           "stop_signal " + name + " is not a valid signal on this host");
+    }
+    return signal;
+  }
+  if (int signal = parseSignal(imageStopSignal)) return signal;
+  if (!imageStopSignal.empty()) {
+    log::warn("the image's StopSignal is not a signal; using SIGTERM",
+              {{"stop_signal", imageStopSignal}});
+  }
+  return SIGTERM;
+}
+
+namespace {
+
+std::string lookupInPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* env = getenv("PATH");
+  std::string path = env ? env : "";
+  path += ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    start = end + 1;
+    if (dir.empty()) continue;
+    std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  fail(ErrorCategory::FAILED_PRECONDITION,
+       "runtime " + name + " is not in PATH; set runtime_path in [crio.runtime.runtimes." + name +
+           "]");
+}
+
+bool commandLineMentions(pid_t pid, const std::string& text) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+  return cmdline.find(text) != std::string::npos;
+}
+
+}  // namespace
+
+MonitorCommand monitorCommand(const Config& config, const Container& c,
+                              const RuntimeHandler* handler) {
+  MonitorCommand command;
+  command.program = handler && !handler->monitorPath.empty() ? handler->monitorPath
+                                                             : monitorPrograms(config).front();
+  std::string runtime = handler && !handler->runtimePath.empty() ? handler->runtimePath
+                                                                 : lookupInPath(c.runtimeHandler);
+  std::string runtimeRoot = handler && !handler->runtimeRoot.empty()
+                                ? handler->runtimeRoot
+                                : config.runRoot + "/runtimes/" + c.runtimeHandler;
+  command.args = {command.program,
+                  "--container-id",
+                  c.id,
+                  "--bundle",
+                  c.bundleDir,
+                  "--runtime",
+                  runtime,
+                  "--runtime-root",
+                  runtimeRoot,
+                  "--socket",
+                  c.monitorSocket,
+                  "--exit-dir",
+                  c.exitDir,
+                  "--log-path",
+                  c.logPath,
+                  "--log-size-max",
+                  std::to_string(config.logSizeMax),
+                  "--log-level",
+                  config.logLevel};
+  if (c.config.stdin()) command.args.push_back("--stdin");
+  if (c.config.tty()) command.args.push_back("--tty");
+  if (handler) command.env = handler->monitorEnv;
+  command.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  return command;
+}
+
+void endMonitor(Daemon& daemon, const Container& c) {
+  try {
+    MonitorState state = monitorState(daemon, c);
+    if (state.status == MonitorStatus::RUNNING) monitorStop(daemon, c, 0, SIGKILL);
+    monitorDelete(daemon, c);
+    return;
+  } catch (const Error& e) {
+    if (e.category() != ErrorCategory::UNAVAILABLE) {
+      log::warn("the monitor did not end cleanly; killing it",
+                {{"container", c.id}, {"error", e.what()}});
+    }
+  }
+  forgetMonitor(daemon, c.id);
+  // The pid may belong to another process by now (a monitor that died long ago): only a process
+  // whose command line names this container is killed.
+  if (c.monitorPid > 0 && commandLineMentions(c.monitorPid, c.id)) kill(c.monitorPid, SIGKILL);
+}
+
+void removeStoredLayer(Daemon& daemon, const std::string& containerId) {
+  callPeer(daemon, "crio-stored", [&]() {
+    auto request = daemon.stored().client<ipc::schema::Stored>().removeContainerLayerRequest();
+    request.setContainerId(containerId);
+    return request.send().then([](auto&& response) { return response.getRemoved(); });
+  });
+}
+
+void saveContainer(Daemon& daemon, const Container& c) {
+  writeStateFile(daemon.containerStateDir() + "/" + c.id + ".json", toJson(c));
+}
+
+int64_t nowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void applyMonitorState(Container& c, const MonitorState& state) {
+  switch (state.status) {
+    case MonitorStatus::CREATING:
+    case MonitorStatus::CREATED:
+      c.state = ContainerState::CREATED;
+      break;
+    case MonitorStatus::RUNNING:
+      c.state = ContainerState::RUNNING;
+      break;
+    case MonitorStatus::STOPPED:
+      c.state = ContainerState::EXITED;
+      c.exitCode = state.exitCode;
+      c.reason = state.reason;
+      c.message = state.message;
+      c.finishedAt = state.finishedAt;
+      break;
+  }
+  if (state.createdAt) c.createdAt = state.createdAt;
+  if (state.startedAt) c.startedAt = state.startedAt;
+}
+
+}  // namespace crio::cri

@@ -1,0 +1,57 @@
+// Pieces shared by the container calls: where a container's files go, how its monitor is
+// started and ended, its stop signal, and its layer in crio-stored.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "cri/api.pb.h"
+#include "crio-cri/container/container.h"
+#include "crio-cri/container/monitor-client.h"
+#include "crio-cri/daemon.h"
+
+namespace crio::cri {
+
+// RUN_DIR/monitors/ID32.sock, with ID32 the first 32 hex digits of the id (128 random bits).
+// Not RUN_DIR/containers/ID/monitor.sock: a unix socket path has at most 107 bytes, the monitor
+// appends ".console" and ".execN" to it, and a test root under /tmp plus a 64-digit id exceeds
+// that.
+std::string monitorSocketPath(const Config& config, const std::string& containerId);
+
+// The request's stop signal if it names one, else the image's StopSignal ("SIGQUIT", "QUIT" or
+// "3"), else SIGTERM.
+int stopSignalFor(const runtime::v1::ContainerConfig& config, const std::string& imageStopSignal);
+
+// A signal by name ("SIGUSR1", "USR1", "SIGRTMIN+3") or number; 0 when unknown.
+int parseSignal(const std::string& text);
+
+struct MonitorCommand {
+  std::string program;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+};
+
+// The crio-conmon command line of container `c` (runtime from its handler: runtime_path or the
+// handler's name looked up in PATH; runtime_root or RUN_DIR/runtimes/NAME).
+MonitorCommand monitorCommand(const Config& config, const Container& c,
+                              const RuntimeHandler* handler);
+
+// Ends the container's monitor, whatever its state: stop(0) and delete() when it answers, else
+// SIGKILL to the monitor's pid. Best effort; logs what failed.
+void endMonitor(Daemon& daemon, const Container& c);
+
+// crio-stored's removeContainerLayer; an absent layer is fine.
+void removeStoredLayer(Daemon& daemon, const std::string& containerId);
+
+// Persists the record (STATE_DIR/containers/ID.json).
+void saveContainer(Daemon& daemon, const Container& c);
+
+// Nanoseconds since the Unix epoch.
+int64_t nowNanos();
+
+// Copies a monitor's state into the record.
+void applyMonitorState(Container& c, const MonitorState& state);
+
+}  // namespace crio::cri

@@ -1,0 +1,565 @@
+// The CRI container calls against the real daemons, runc and a registry on 127.0.0.1: an image
+// built here from busybox-static is pulled through crio-cri, and pods run in the host's network.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "imaged-test-images.h"
+#include "imaged-test-support.h"
+#include "suite.h"
+
+namespace crio::testing {
+namespace {
+
+namespace fs = std::filesystem;
+namespace test = crio::imaged::test;
+using namespace std::chrono_literals;
+using runtime::v1::ContainerConfig;
+using runtime::v1::PodSandboxConfig;
+
+constexpr const char* PASSWD =
+    "root:x:0:0:root:/root:/bin/sh\napp:x:1234:5678::/home/app:/bin/sh\n";
+constexpr const char* GROUP = "root:x:0:\napp:x:5678:\n";
+
+// The registry with the test image, built and pushed once per test binary.
+struct TestRegistry {
+  test::TempDir dir{"crio-containers-registry"};
+  std::unique_ptr<test::DockerRegistry> registry;
+  std::string image;  // 127.0.0.1:PORT/test/app:1
+
+  TestRegistry() {
+    test::Layer layer = test::makeLayer(
+        {{"etc/passwd", PASSWD}, {"etc/group", GROUP}, {"work/marker", "in /work\n"}},
+        test::Compression::GZIP, true);
+    nlohmann::json process = {{"Entrypoint", {"/bin/sh", "-c"}},
+                              {"Cmd", {"echo from-image-cmd; /bin/busybox sleep 1000"}},
+                              {"Env", {"FROM_IMAGE=yes", "PATH=/bin"}},
+                              {"WorkingDir", "/work"},
+                              {"User", "app"}};
+    test::Image app = test::makeImage({layer}, crio::imaged::hostPlatform(), process);
+    test::OciLayout layout(dir / "layout");
+    layout.tag("app", app);
+    layout.save();
+    test::makeDirs(dir / "storage");
+    registry =
+        std::make_unique<test::DockerRegistry>(dir.path(), test::RegistryConfig{dir / "storage"});
+    image = registry->host() + "/test/app:1";
+    test::checkCommand({"skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                        "oci:" + layout.dir() + ":app", "docker://" + image});
+  }
+};
+
+TestRegistry& registry() {
+  static TestRegistry instance;
+  return instance;
+}
+
+bool onPath(const std::string& name) {
+  for (const char* dir : {"/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
+    if (access((std::string(dir) + "/" + name).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+std::string readAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class ContainersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (runc, overlay mounts)";
+    for (const char* tool : {"runc", "skopeo", "docker-registry"}) {
+      if (!onPath(tool)) GTEST_SKIP() << tool << " is not installed";
+    }
+    std::string host = registry().registry->host();
+    suite_ = std::make_unique<Suite>("[crio.image]\ninsecure_registries = [\"" + host + "\"]\n");
+    suite_->startAll();
+    ASSERT_TRUE(suite_->waitRuntimeReady(true, 20s));
+
+    runtime::v1::PullImageRequest pull;
+    pull.mutable_image()->set_image(registry().image);
+    runtime::v1::PullImageResponse pulled;
+    auto status = suite_->images().PullImage(rpcContext(60s).get(), pull, &pulled);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    imageRef_ = pulled.image_ref();
+
+    podConfig_.mutable_metadata()->set_name("pod");
+    podConfig_.mutable_metadata()->set_namespace_("default");
+    podConfig_.mutable_metadata()->set_uid("uid-1");
+    podConfig_.set_log_directory(suite_->root() + "/pod-logs");
+    podConfig_.mutable_linux()
+        ->mutable_security_context()
+        ->mutable_namespace_options()
+        ->set_network(runtime::v1::NODE);
+    runtime::v1::RunPodSandboxRequest run;
+    *run.mutable_config() = podConfig_;
+    runtime::v1::RunPodSandboxResponse ran;
+    status = suite_->runtime().RunPodSandbox(rpcContext(30s).get(), run, &ran);
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      GTEST_SKIP() << "RunPodSandbox is not implemented in this build";
+    }
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    podId_ = ran.pod_sandbox_id();
+  }
+
+  ContainerConfig config(const std::string& name, std::vector<std::string> command = {}) {
+    ContainerConfig c;
+    c.mutable_metadata()->set_name(name);
+    c.mutable_image()->set_image(registry().image);
+    for (auto& arg : command)
+      c.add_command(arg);
+    c.set_log_path(name + ".log");
+    return c;
+  }
+
+  grpc::Status create(const ContainerConfig& c, std::string* id, std::string podId = "") {
+    runtime::v1::CreateContainerRequest request;
+    request.set_pod_sandbox_id(podId.empty() ? podId_ : podId);
+    *request.mutable_config() = c;
+    *request.mutable_sandbox_config() = podConfig_;
+    runtime::v1::CreateContainerResponse response;
+    auto status = suite_->runtime().CreateContainer(rpcContext(60s).get(), request, &response);
+    *id = response.container_id();
+    return status;
+  }
+
+  std::string createAndStart(const ContainerConfig& c) {
+    std::string id;
+    auto status = create(c, &id);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    runtime::v1::StartContainerRequest start;
+    start.set_container_id(id);
+    runtime::v1::StartContainerResponse started;
+    status = suite_->runtime().StartContainer(rpcContext(30s).get(), start, &started);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return id;
+  }
+
+  runtime::v1::ContainerStatus status(const std::string& id) {
+    runtime::v1::ContainerStatusRequest request;
+    request.set_container_id(id);
+    runtime::v1::ContainerStatusResponse response;
+    auto s = suite_->runtime().ContainerStatus(rpcContext().get(), request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.status();
+  }
+
+  runtime::v1::ContainerStatus waitExited(const std::string& id,
+                                          std::chrono::seconds timeout = 20s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      auto s = status(id);
+      if (s.state() == runtime::v1::CONTAINER_EXITED ||
+          std::chrono::steady_clock::now() > deadline) {
+        return s;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  grpc::Status stop(const std::string& id, int64_t timeout) {
+    runtime::v1::StopContainerRequest request;
+    request.set_container_id(id);
+    request.set_timeout(timeout);
+    runtime::v1::StopContainerResponse response;
+    return suite_->runtime().StopContainer(rpcContext(60s).get(), request, &response);
+  }
+
+  grpc::Status remove(const std::string& id) {
+    runtime::v1::RemoveContainerRequest request;
+    request.set_container_id(id);
+    runtime::v1::RemoveContainerResponse response;
+    return suite_->runtime().RemoveContainer(rpcContext(60s).get(), request, &response);
+  }
+
+  runtime::v1::ExecSyncResponse exec(const std::string& id, std::vector<std::string> cmd,
+                                     int64_t timeout = 10, grpc::Status* outStatus = nullptr) {
+    runtime::v1::ExecSyncRequest request;
+    request.set_container_id(id);
+    for (auto& arg : cmd)
+      request.add_cmd(arg);
+    request.set_timeout(timeout);
+    runtime::v1::ExecSyncResponse response;
+    auto s = suite_->runtime().ExecSync(rpcContext(60s).get(), request, &response);
+    if (outStatus) {
+      *outStatus = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    return response;
+  }
+
+  // The output of a container that ran to its end (its CRI log, stdout lines only).
+  std::string output(const std::string& name) {
+    std::string log = readAll(podConfig_.log_directory() + "/" + name + ".log");
+    std::string out;
+    std::regex line(R"((\S+) (stdout|stderr) (P|F) (.*))");
+    std::istringstream in(log);
+    std::string text;
+    while (std::getline(in, text)) {
+      std::smatch m;
+      if (!std::regex_match(text, m, line)) {
+        ADD_FAILURE() << "not a CRI log line: " << text;
+        continue;
+      }
+      out += m[4].str();
+      if (m[3] == "F") out += "\n";
+    }
+    return out;
+  }
+
+  // Waits until the client's channel reaches a restarted crio-cri (its first calls fail with the
+  // old connection's error).
+  bool waitReconnected() {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      try {
+        if (suite_->waitRuntimeReady(true, 2s)) return true;
+      } catch (const std::exception&) {
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+    return false;
+  }
+
+  // Mounts below the run folder of containers (the pod's own mounts are elsewhere).
+  std::vector<std::string> mountsBelowRoot() {
+    std::vector<std::string> found;
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string skip, mountPoint;
+      fields >> skip >> skip >> skip >> skip >> mountPoint;
+      if (mountPoint.rfind(suite_->root() + "/run/crio/containers", 0) == 0)
+        found.push_back(mountPoint);
+    }
+    return found;
+  }
+
+  std::unique_ptr<Suite> suite_;
+  PodSandboxConfig podConfig_;
+  std::string podId_;
+  std::string imageRef_;
+};
+
+TEST_F(ContainersTest, LifecycleStatusLogAndRemove) {
+  auto c = config("hello", {"/bin/sh", "-c", "echo hello from the container; exit 0"});
+  (*c.mutable_labels())["app"] = "hello";
+  (*c.mutable_annotations())["note"] = "kept";
+  std::string id = createAndStart(c);
+  auto s = waitExited(id);
+  EXPECT_EQ(s.state(), runtime::v1::CONTAINER_EXITED);
+  EXPECT_EQ(s.exit_code(), 0);
+  EXPECT_EQ(s.reason(), "Completed");
+  EXPECT_GT(s.started_at(), 0);
+  EXPECT_GE(s.finished_at(), s.started_at());
+  EXPECT_EQ(s.image().image(), registry().image);
+  EXPECT_EQ(s.image_ref(), imageRef_);
+  EXPECT_EQ(s.labels().at("app"), "hello");
+  EXPECT_EQ(s.annotations().at("note"), "kept");
+  EXPECT_EQ(s.log_path(), podConfig_.log_directory() + "/hello.log");
+  EXPECT_EQ(output("hello"), "hello from the container\n");
+  std::string log = readAll(s.log_path());
+  EXPECT_TRUE(std::regex_search(
+      log, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hello from)")))
+      << log;
+
+  runtime::v1::ListContainersRequest list;
+  list.mutable_filter()->set_pod_sandbox_id(podId_);
+  (*list.mutable_filter()->mutable_label_selector())["app"] = "hello";
+  runtime::v1::ListContainersResponse listed;
+  ASSERT_TRUE(suite_->runtime().ListContainers(rpcContext().get(), list, &listed).ok());
+  ASSERT_EQ(listed.containers_size(), 1);
+  EXPECT_EQ(listed.containers(0).id(), id);
+  (*list.mutable_filter()->mutable_label_selector())["app"] = "other";
+  listed.Clear();
+  ASSERT_TRUE(suite_->runtime().ListContainers(rpcContext().get(), list, &listed).ok());
+  EXPECT_EQ(listed.containers_size(), 0);
+
+  EXPECT_TRUE(stop(id, 5).ok()) << "stop of an exited container";
+  EXPECT_TRUE(remove(id).ok());
+  EXPECT_TRUE(remove(id).ok()) << "remove is idempotent";
+  EXPECT_TRUE(mountsBelowRoot().empty());
+  EXPECT_FALSE(fs::exists(suite_->root() + "/var/lib/crio/cri/containers/" + id + ".json"));
+}
+
+TEST_F(ContainersTest, ExitCodes) {
+  for (auto [name, script, code] : {std::tuple{"zero", "exit 0", 0}, std::tuple{"one", "exit 1", 1},
+                                    std::tuple{"killed", "kill -9 $$", 137}}) {
+    std::string id = createAndStart(config(name, {"/bin/sh", "-c", script}));
+    auto s = waitExited(id);
+    EXPECT_EQ(s.state(), runtime::v1::CONTAINER_EXITED) << name;
+    EXPECT_EQ(s.exit_code(), code) << name;
+    EXPECT_EQ(s.reason(), code == 0 ? "Completed" : "Error") << name;
+    EXPECT_TRUE(remove(id).ok());
+  }
+}
+
+TEST_F(ContainersTest, ImageDefaultsAndRequestOverrides) {
+  // No command: the image's Entrypoint and Cmd, Env, WorkingDir and User.
+  std::string id = createAndStart(config("defaults"));
+  auto probe = exec(
+      id, {"/bin/sh", "-c", "echo $FROM_IMAGE $(pwd) $(/bin/busybox id -u):$(/bin/busybox id -g)"});
+  EXPECT_EQ(probe.stdout(), "yes /work 1234:5678\n");
+  EXPECT_TRUE(stop(id, 0).ok());
+  EXPECT_EQ(output("defaults"), "from-image-cmd\n");
+
+  // args replace Cmd only; command replaces Entrypoint; env adds; working_dir overrides.
+  auto c = config("overrides");
+  c.add_args("echo args-replace-cmd");
+  auto* env = c.add_envs();
+  env->set_key("EXTRA");
+  env->set_value("added");
+  c.set_working_dir("/tmp");
+  std::string second = createAndStart(c);
+  waitExited(second);
+  EXPECT_EQ(output("overrides"), "args-replace-cmd\n");
+
+  auto c3 = config("command", {"/bin/sh", "-c", "echo $EXTRA $FROM_IMAGE $(pwd)"});
+  *c3.add_envs() = *env;
+  c3.set_working_dir("/tmp");
+  std::string third = createAndStart(c3);
+  waitExited(third);
+  EXPECT_EQ(output("command"), "added yes /tmp\n");
+}
+
+TEST_F(ContainersTest, ExecSyncOutputExitCodeAndTimeout) {
+  std::string id = createAndStart(config("exec", {"/bin/busybox", "sleep", "1000"}));
+  auto result = exec(id, {"/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  EXPECT_EQ(result.stdout(), "out\n");
+  EXPECT_EQ(result.stderr(), "err\n");
+  EXPECT_EQ(result.exit_code(), 3);
+
+  // Returns when the command exits, even though a background child keeps stdout open.
+  auto start = std::chrono::steady_clock::now();
+  auto background = exec(id, {"/bin/sh", "-c", "/bin/busybox sleep 30 & echo started"});
+  EXPECT_EQ(background.stdout(), "started\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+
+  grpc::Status timedOut;
+  start = std::chrono::steady_clock::now();
+  exec(id, {"/bin/busybox", "sleep", "30"}, 1, &timedOut);
+  EXPECT_FALSE(timedOut.ok());
+  EXPECT_EQ(timedOut.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << timedOut.error_message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
+  EXPECT_TRUE(remove(id).ok()) << "remove kills a running container";
+}
+
+TEST_F(ContainersTest, SecurityContext) {
+  auto c = config("secure", {"/bin/busybox", "sleep", "1000"});
+  auto* security = c.mutable_linux()->mutable_security_context();
+  security->set_readonly_rootfs(true);
+  security->mutable_capabilities()->add_drop_capabilities("CHOWN");
+  security->mutable_seccomp()->set_profile_type(runtime::v1::SecurityProfile::RuntimeDefault);
+  security->mutable_run_as_user()->set_value(0);
+  std::string id = createAndStart(c);
+
+  auto touch = exec(id, {"/bin/busybox", "touch", "/written"});
+  EXPECT_NE(touch.exit_code(), 0) << "the root filesystem is writable";
+  auto status = exec(id, {"/bin/busybox", "cat", "/proc/self/status"});
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(status.stdout(), m, std::regex(R"(CapEff:\s+([0-9a-f]+))")));
+  uint64_t effective = std::stoull(m[1].str(), nullptr, 16);
+  EXPECT_EQ(effective & 1u, 0u) << "CAP_CHOWN (bit 0) is still effective";
+  EXPECT_NE(status.stdout().find("Seccomp:\t2"), std::string::npos) << status.stdout();
+  EXPECT_TRUE(remove(id).ok());
+}
+
+TEST_F(ContainersTest, StopEscalatesToKillAfterTimeout) {
+  std::string id = createAndStart(config(
+      "stubborn",
+      {"/bin/sh", "-c", "trap '' TERM; /bin/busybox sleep 1000 & wait; /bin/busybox sleep 1000"}));
+  std::this_thread::sleep_for(500ms);
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(stop(id, 2).ok());
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 2s);
+  EXPECT_LT(took, 20s);
+  auto s = status(id);
+  EXPECT_EQ(s.state(), runtime::v1::CONTAINER_EXITED);
+  EXPECT_EQ(s.exit_code(), 137);
+  EXPECT_TRUE(stop(id, 2).ok()) << "stop is idempotent";
+}
+
+TEST_F(ContainersTest, SurvivesCriRestartWhileRunning) {
+  std::string id = createAndStart(config("long", {"/bin/busybox", "sleep", "1000"}));
+  suite_->daemon("crio-cri")->kill9();
+  suite_->forget("crio-cri");
+  suite_->startCri();
+  ASSERT_TRUE(waitReconnected());
+
+  EXPECT_EQ(status(id).state(), runtime::v1::CONTAINER_RUNNING);
+  runtime::v1::ListContainersRequest list;
+  list.mutable_filter()->mutable_state()->set_state(runtime::v1::CONTAINER_RUNNING);
+  runtime::v1::ListContainersResponse listed;
+  ASSERT_TRUE(suite_->runtime().ListContainers(rpcContext().get(), list, &listed).ok());
+  ASSERT_EQ(listed.containers_size(), 1);
+  EXPECT_EQ(exec(id, {"/bin/sh", "-c", "echo alive"}).stdout(), "alive\n");
+  ASSERT_TRUE(stop(id, 1).ok());
+  EXPECT_EQ(status(id).state(), runtime::v1::CONTAINER_EXITED);
+  EXPECT_TRUE(remove(id).ok());
+  EXPECT_TRUE(mountsBelowRoot().empty());
+}
+
+TEST_F(ContainersTest, ExitWhileCriIsDownIsReported) {
+  std::string id =
+      createAndStart(config("brief", {"/bin/sh", "-c", "/bin/busybox sleep 2; exit 7"}));
+  suite_->daemon("crio-cri")->kill9();
+  suite_->forget("crio-cri");
+  std::this_thread::sleep_for(4s);
+  suite_->startCri();
+  ASSERT_TRUE(waitReconnected());
+  auto s = status(id);
+  EXPECT_EQ(s.state(), runtime::v1::CONTAINER_EXITED);
+  EXPECT_EQ(s.exit_code(), 7);
+  EXPECT_TRUE(remove(id).ok());
+}
+
+TEST_F(ContainersTest, LogReopenImageHoldAndPodRemoval) {
+  std::string id = createAndStart(config(
+      "ticker", {"/bin/sh", "-c", "while true; do echo tick; /bin/busybox sleep 0.2; done"}));
+  std::string log = podConfig_.log_directory() + "/ticker.log";
+  std::this_thread::sleep_for(500ms);
+  fs::rename(log, log + ".1");
+  runtime::v1::ReopenContainerLogRequest reopen;
+  reopen.set_container_id(id);
+  runtime::v1::ReopenContainerLogResponse reopened;
+  auto result = suite_->runtime().ReopenContainerLog(rpcContext().get(), reopen, &reopened);
+  ASSERT_TRUE(result.ok()) << result.error_message();
+  std::this_thread::sleep_for(700ms);
+  EXPECT_NE(readAll(log).find("stdout F tick"), std::string::npos) << "nothing in the new log";
+
+  // The image stays while a container uses it.
+  runtime::v1::RemoveImageRequest removeImage;
+  removeImage.mutable_image()->set_image(registry().image);
+  runtime::v1::RemoveImageResponse removed;
+  result = suite_->images().RemoveImage(rpcContext().get(), removeImage, &removed);
+  EXPECT_EQ(result.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << result.error_message();
+
+  runtime::v1::StopPodSandboxRequest stopPod;
+  stopPod.set_pod_sandbox_id(podId_);
+  runtime::v1::StopPodSandboxResponse stopped;
+  result = suite_->runtime().StopPodSandbox(rpcContext(60s).get(), stopPod, &stopped);
+  ASSERT_TRUE(result.ok()) << result.error_message();
+  EXPECT_EQ(status(id).state(), runtime::v1::CONTAINER_EXITED);
+
+  runtime::v1::RemovePodSandboxRequest removePod;
+  removePod.set_pod_sandbox_id(podId_);
+  runtime::v1::RemovePodSandboxResponse podRemoved;
+  result = suite_->runtime().RemovePodSandbox(rpcContext(60s).get(), removePod, &podRemoved);
+  ASSERT_TRUE(result.ok()) << result.error_message();
+  runtime::v1::ListContainersRequest list;
+  runtime::v1::ListContainersResponse listed;
+  ASSERT_TRUE(suite_->runtime().ListContainers(rpcContext().get(), list, &listed).ok());
+  EXPECT_EQ(listed.containers_size(), 0);
+  EXPECT_TRUE(mountsBelowRoot().empty());
+
+  result = suite_->images().RemoveImage(rpcContext().get(), removeImage, &removed);
+  EXPECT_TRUE(result.ok()) << result.error_message();
+}
+
+TEST_F(ContainersTest, LostMonitorIsReportedUnknown) {
+  std::string id = createAndStart(config("orphan", {"/bin/busybox", "sleep", "1000"}));
+  runtime::v1::ContainerStatusRequest request;
+  request.set_container_id(id);
+  request.set_verbose(true);
+  runtime::v1::ContainerStatusResponse response;
+  ASSERT_TRUE(suite_->runtime().ContainerStatus(rpcContext().get(), request, &response).ok());
+  auto info = nlohmann::json::parse(response.info().at("info"));
+  EXPECT_GT(info["pid"].get<int>(), 0);
+  int monitorPid = info["record"]["monitorPid"].get<int>();
+  ASSERT_GT(monitorPid, 0);
+  int containerPid = info["pid"].get<int>();
+
+  ASSERT_EQ(kill(monitorPid, SIGKILL), 0);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  runtime::v1::ContainerStatus s;
+  do {
+    std::this_thread::sleep_for(100ms);
+    s = status(id);
+  } while (s.state() != runtime::v1::CONTAINER_UNKNOWN &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(s.state(), runtime::v1::CONTAINER_UNKNOWN);
+  EXPECT_EQ(s.reason(), "MonitorLost");
+
+  EXPECT_TRUE(stop(id, 0).ok());
+  EXPECT_EQ(status(id).state(), runtime::v1::CONTAINER_EXITED);
+  EXPECT_TRUE(remove(id).ok());
+  EXPECT_TRUE(mountsBelowRoot().empty());
+  kill(containerPid, SIGKILL);  // nothing else reaches the container without its monitor
+}
+
+TEST_F(ContainersTest, InterruptedCreateIsCleanedAtStart) {
+  // A create that crio-cri did not finish looks like a container whose record is missing.
+  std::string id;
+  ASSERT_TRUE(create(config("interrupted", {"/bin/sh"}), &id).ok());
+  suite_->daemon("crio-cri")->kill9();
+  suite_->forget("crio-cri");
+  fs::remove(suite_->root() + "/var/lib/crio/cri/containers/" + id + ".json");
+  ASSERT_FALSE(mountsBelowRoot().empty());
+
+  suite_->startCri();
+  ASSERT_TRUE(waitReconnected());
+  std::string bundle = suite_->root() + "/run/crio/containers/" + id;
+  std::string layer = suite_->root() + "/var/lib/crio/storage/containers/" + id;
+  // The monitor removes its socket shortly after it answered delete().
+  std::string socket = suite_->root() + "/run/crio/monitors/" + id.substr(0, 32) + ".sock";
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while ((fs::exists(bundle) || fs::exists(layer) || fs::exists(socket)) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_FALSE(fs::exists(bundle));
+  EXPECT_FALSE(fs::exists(layer));
+  EXPECT_TRUE(mountsBelowRoot().empty());
+  EXPECT_FALSE(fs::exists(socket));
+}
+
+TEST_F(ContainersTest, BadRequestsLeaveNothingBehind) {
+  std::string id;
+  EXPECT_EQ(create(config("x", {"/bin/sh"}), &id, std::string(64, 'f')).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  auto unknownImage = config("y", {"/bin/sh"});
+  unknownImage.mutable_image()->set_image(registry().registry->host() + "/test/absent:1");
+  auto missing = create(unknownImage, &id);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(missing.error_message().find("pull it first"), std::string::npos);
+  auto noMetadata = config("z", {"/bin/sh"});
+  noMetadata.clear_metadata();
+  EXPECT_EQ(create(noMetadata, &id).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  std::string first;
+  ASSERT_TRUE(create(config("twice", {"/bin/sh"}), &first).ok());
+  EXPECT_EQ(create(config("twice", {"/bin/sh"}), &id).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_TRUE(remove(first).ok());
+
+  // A runtime failure (no such executable) rolls the create back too.
+  auto broken = config("broken", {"/no/such/program"});
+  grpc::Status failed = create(broken, &id);
+  if (!failed.ok()) {
+    EXPECT_TRUE(mountsBelowRoot().empty());
+  } else {
+    // runc reports a missing executable only at start.
+    EXPECT_TRUE(remove(id).ok());
+  }
+
+  EXPECT_TRUE(mountsBelowRoot().empty());
+  std::string states = suite_->root() + "/var/lib/crio/cri/containers";
+  EXPECT_TRUE(!fs::exists(states) || fs::is_empty(states));
+  std::string layers = suite_->root() + "/var/lib/crio/storage/containers";
+  EXPECT_TRUE(!fs::exists(layers) || fs::is_empty(layers));
+}
+
+}  // namespace
+}  // namespace crio::testing
