@@ -8,6 +8,6 @@ export CCACHE_BASEDIR="$PWD"
 # Share cached objects between checkouts in different folders (a CI clone, say): paths in
 # debug information may then name the other checkout, which nothing here relies on.
 export CCACHE_NOHASHDIR=1
-export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+export CCACHE_DIR="${CCACHE_DIR:-${HOME:-/root}/.cache/ccache}"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 cmake --build build -j "$(nproc)"
