@@ -47,8 +47,9 @@ void Peer::setState(bool connected, std::string message, DaemonInfo info) {
 
 capnp::Capability::Client Peer::bootstrap() {
   if (connection_.get() == nullptr) {
-    fail(ErrorCategory::UNAVAILABLE,
-         name_ + " is not reachable at " + socketPath_ + ": " + state().message);
+    fail(ErrorCategory::UNAVAILABLE, name_ + " is not reachable at " + socketPath_ + ": " +
+                                         state().message + "; check that " + name_ +
+                                         " is running (its log tells why it stopped)");
   }
   return connection_->bootstrap;
 }
@@ -61,8 +62,9 @@ kj::Promise<void> Peer::whenConnected(kj::Duration timeout) {
       .timeoutAfter(timeout, kj::mv(paf.promise))
       .catch_([this](kj::Exception&&) -> kj::Promise<void> {
         return toKjException(
-            Error(ErrorCategory::UNAVAILABLE,
-                  name_ + " is not reachable at " + socketPath_ + ": " + state().message));
+            Error(ErrorCategory::UNAVAILABLE, name_ + " is not reachable at " + socketPath_ + ": " +
+                                                  state().message + "; check that " + name_ +
+                                                  " is running (its log tells why it stopped)"));
       });
 }
 

@@ -200,7 +200,15 @@ ImageRecord pullImage(Daemon& daemon, const std::string& reference,
                       [&]() { return pullOnLoop(daemon, reference, credentials); });
     } catch (const Error& e) {
       // A pull is idempotent: when a peer restarted under it, wait for the peer and try again.
-      if (e.category() != ErrorCategory::UNAVAILABLE || attempt >= PULL_ATTEMPTS) throw;
+      // Only a lost daemon is worth a retry here; an unreachable registry was already retried by
+      // crio-imaged, and its UNAVAILABLE error is final.
+      std::string message = e.what();
+      bool peerLost = !daemon.imagedState().connected || !daemon.storedState().connected ||
+                      message.find(" disconnected: ") != std::string::npos ||
+                      message.find(" is not reachable at ") != std::string::npos;
+      if (e.category() != ErrorCategory::UNAVAILABLE || !peerLost || attempt >= PULL_ATTEMPTS) {
+        throw;
+      }
       log::warn("pull interrupted, retrying after the peers reconnect",
                 {{"image", reference}, {"attempt", attempt}, {"error", e.what()}});
       callPeer(daemon, "crio-imaged", [&]() {
