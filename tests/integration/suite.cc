@@ -2,15 +2,18 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -105,13 +108,61 @@ Suite::Suite(const std::string& configText) {
       << "\n";
 }
 
+// Removes what a test left running: every pod (and with it its containers, monitors, PID holder,
+// network and mounts) through the CRI while crio-cri still runs.
+void Suite::removeLeftoverPods() {
+  Process* cri = daemon("crio-cri");
+  if (cri == nullptr || !cri->running()) return;
+  runtime::v1::ListPodSandboxRequest list;
+  runtime::v1::ListPodSandboxResponse pods;
+  auto context = rpcContext(std::chrono::seconds(5));
+  if (!runtime().ListPodSandbox(context.get(), list, &pods).ok()) return;
+  for (const auto& pod : pods.items()) {
+    runtime::v1::RemovePodSandboxRequest remove;
+    remove.set_pod_sandbox_id(pod.id());
+    runtime::v1::RemovePodSandboxResponse removed;
+    auto removeContext = rpcContext(std::chrono::seconds(30));
+    runtime().RemovePodSandbox(removeContext.get(), remove, &removed);
+  }
+}
+
+// Kills processes that still name the root on their command line (monitors, PID holders whose
+// crio-cri died) and detaches mounts below it, deepest first, so removing the root is safe.
+void Suite::reapLeftovers() {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(root_ + "/") != std::string::npos ||
+        cmdline.find(root_ + '\0') != std::string::npos) {
+      ::kill(std::stoi(name), SIGKILL);
+    }
+  }
+  std::vector<std::string> mounts;
+  std::ifstream info("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(info, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, point;
+    fields >> id >> parent >> device >> root >> point;
+    if (point.rfind(root_ + "/", 0) == 0) mounts.push_back(point);
+  }
+  std::sort(mounts.begin(), mounts.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const auto& point : mounts)
+    umount2(point.c_str(), MNT_DETACH);
+}
+
 Suite::~Suite() {
+  removeLeftoverPods();
   runtime_.reset();
   images_.reset();
   channel_.reset();
   for (auto& [name, process] : daemons_)
     process->stop(SIGTERM, std::chrono::seconds(5));
   daemons_.clear();
+  reapLeftovers();
   std::error_code ec;
   fs::remove_all(root_, ec);
 }

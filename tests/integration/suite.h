@@ -74,6 +74,8 @@ class Suite {
 
  private:
   void start(const std::string& name, std::vector<std::string> extra);
+  void removeLeftoverPods();
+  void reapLeftovers();
 
   std::string root_;
   std::map<std::string, std::unique_ptr<Process>> daemons_;
