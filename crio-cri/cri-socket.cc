@@ -54,8 +54,8 @@ void CriSocket::acceptLoop(grpc::Server& server) {
     int fd = accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) continue;
-      // Out of descriptors, say: the connection stays queued and poll() reports it again at
-      // once, so pause instead of spinning, and log the failure once per interval.
+      // When accept fails (for example with no descriptors left), the connection stays queued and
+      // poll() reports it again at once. So pause instead of spinning, and log once per interval.
       unsigned suppressed = 0;
       if (acceptErrors_.allow(suppressed)) {
         log::error("accept on the CRI socket failed; retrying",

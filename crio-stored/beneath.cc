@@ -1,5 +1,6 @@
 #include "crio-stored/beneath.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -42,6 +43,24 @@ int openat2Beneath(int rootFd, const std::string& path) {
 }
 
 }  // namespace
+
+std::vector<std::string> directoryEntries(int dirFd) {
+  int copy = fcntl(dirFd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) failSyscall("dup");
+  DIR* dir = fdopendir(copy);
+  if (dir == nullptr) {
+    close(copy);
+    failSyscall("fdopendir");
+  }
+  rewinddir(dir);
+  std::vector<std::string> names;
+  while (struct dirent* d = readdir(dir)) {
+    std::string_view name(d->d_name);
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  closedir(dir);
+  return names;
+}
 
 std::vector<std::string> splitEntryPath(std::string_view path) {
   std::string shown(path.substr(0, 200));

@@ -27,6 +27,10 @@ constexpr size_t MAX_PATH_DEPTH = 256;
 // The components of `path`, with "." and empty components dropped ("./a//b/" is {"a", "b"};
 // "." and "./" are {}, the root itself). Throws INVALID_ARGUMENT for an absolute path, a ".."
 // component, a NUL byte, or a path, name or depth over the bounds above.
+// Names in the directory `dirFd` (without "." and ".."), read through a duplicate so `dirFd`
+// itself stays usable.
+std::vector<std::string> directoryEntries(int dirFd);
+
 std::vector<std::string> splitEntryPath(std::string_view path);
 
 // "a/b/c" from components; "." for none.

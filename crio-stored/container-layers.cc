@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "crio-stored/beneath.h"
 #include "crio-stored/fs-tree.h"
 
 namespace crio::stored {
@@ -27,24 +28,6 @@ UniqueFd openDir(int parentFd, const char* name, const std::string& shown) {
   UniqueFd fd(openat(parentFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) failSyscall("open", shown);
   return fd;
-}
-
-std::vector<std::string> namesIn(int dirFd) {
-  int copy = fcntl(dirFd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) failSyscall("dup");
-  DIR* dir = fdopendir(copy);
-  if (dir == nullptr) {
-    close(copy);
-    failSyscall("fdopendir");
-  }
-  rewinddir(dir);
-  std::vector<std::string> names;
-  while (struct dirent* d = readdir(dir)) {
-    std::string_view name(d->d_name);
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  closedir(dir);
-  return names;
 }
 
 std::string randomHex() {
@@ -92,7 +75,7 @@ unsigned ContainerLayers::recover() {
   std::set<std::string> recorded(ids.begin(), ids.end());
   unsigned deleted = 0;
   std::set<std::string> present;
-  for (const auto& name : namesIn(containersFd_.get())) {
+  for (const auto& name : directoryEntries(containersFd_.get())) {
     if (recorded.count(name) != 0) {
       present.insert(name);
       continue;

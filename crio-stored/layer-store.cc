@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "crio-stored/beneath.h"
 #include "crio-stored/digest.h"
 #include "crio-stored/fs-tree.h"
 #include "crio-stored/layer-stream.h"
@@ -44,24 +45,6 @@ std::string randomName() {
     name += HEX[b & 0xf];
   }
   return name;
-}
-
-std::vector<std::string> listNames(int dirFd) {
-  int copy = fcntl(dirFd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) failSyscall("dup");
-  DIR* dir = fdopendir(copy);
-  if (dir == nullptr) {
-    close(copy);
-    failSyscall("fdopendir");
-  }
-  rewinddir(dir);
-  std::vector<std::string> names;
-  while (struct dirent* d = readdir(dir)) {
-    std::string_view name(d->d_name);
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  closedir(dir);
-  return names;
 }
 
 void writeFileAt(int dirFd, const char* name, const std::string& content) {
@@ -151,11 +134,11 @@ LayerStore::LayerStore(std::string root, ImageStore& images, UnpackOptions optio
 
 RecoveryReport LayerStore::recover() {
   RecoveryReport report;
-  for (const auto& name : listNames(stagingFd_.get())) {
+  for (const auto& name : directoryEntries(stagingFd_.get())) {
     removeTreeAt(stagingFd_.get(), name);
     report.staging++;
   }
-  for (const auto& name : listNames(removingFd_.get())) {
+  for (const auto& name : directoryEntries(removingFd_.get())) {
     removeTreeAt(removingFd_.get(), name);
     report.removing++;
   }
@@ -164,7 +147,7 @@ RecoveryReport LayerStore::recover() {
   for (const auto& layer : images_.listLayers())
     recorded.insert(digestHex(layer.chainId));
   std::set<std::string> present;
-  for (const auto& name : listNames(layersFd_.get())) {
+  for (const auto& name : directoryEntries(layersFd_.get())) {
     if (recorded.count(name) == 0) {
       log::warn("removing a layer directory no record names (interrupted import or removal)",
                 {{"layer", name}});
