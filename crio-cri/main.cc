@@ -12,6 +12,7 @@
 #include "common/systemd-notify.h"
 #include "common/version.h"
 #include "crio-cri/container/container-runtime.h"
+#include "crio-cri/container/container-support.h"
 #include "crio-cri/cri-socket.h"
 #include "crio-cri/daemon.h"
 #include "crio-cri/rpc/image-service.h"
@@ -107,6 +108,7 @@ int run(int argc, char** argv) {
   CriSocket socket(config.listen);
   // Forked before the drop: monitors and containers must not inherit crio-cri's restrictions.
   MonitorLauncher launcher = MonitorLauncher::start(monitorPrograms(config));
+  hostFacts();  // records the capability bounding set monitors and runtimes inherit
   enterRole(NAME, role(), config.selfSeccomp && !flags.noSeccomp);
 
   Daemon daemon(config, std::move(launcher));

@@ -103,11 +103,6 @@ class Rollback {
   std::vector<std::function<void()>> steps_;
 };
 
-const oci::HostFacts& hostFacts() {
-  static const oci::HostFacts facts = oci::HostFacts::probe();
-  return facts;
-}
-
 oci::PodFiles podFiles(const PodSandbox& pod) {
   oci::PodFiles files;
   files.resolvConf = pod.resolvPath;
@@ -172,6 +167,11 @@ MonitorState awaitCreated(Daemon& daemon, const Container& container, const std:
 }
 
 }  // namespace
+
+const oci::HostFacts& hostFacts() {
+  static const oci::HostFacts facts = oci::HostFacts::probe();
+  return facts;
+}
 
 std::string createContainer(Daemon& daemon, const std::string& podId,
                             const runtime::v1::ContainerConfig& config,

@@ -11,6 +11,7 @@
 #include "crio-cri/container/container.h"
 #include "crio-cri/container/monitor-client.h"
 #include "crio-cri/daemon.h"
+#include "crio-cri/oci/host-facts.h"
 
 namespace crio::cri {
 
@@ -19,6 +20,10 @@ namespace crio::cri {
 // appends ".console" and ".execN" to it, and a test root under /tmp plus a 64-digit id exceeds
 // that.
 std::string monitorSocketPath(const Config& config, const std::string& containerId);
+
+// The node's facts for spec building, probed on the first call. crio-cri calls it once before it
+// drops its capabilities, so that the bounding set recorded is the one runtimes inherit.
+const oci::HostFacts& hostFacts();
 
 // The request's stop signal if it names one, else the image's StopSignal ("SIGQUIT", "QUIT" or
 // "3"), else SIGTERM.

@@ -113,4 +113,29 @@ TEST(OciCapabilities, JsonHasEmptyInheritableAndAmbient) {
 }
 
 }  // namespace
+TEST(OciCapabilities, AllLeavesOutWhatTheNodeCannotGrant) {
+  CapabilityRequest request;
+  request.add = {"ALL"};
+  request.grantable = ~(uint64_t{1} << 24);  // CAP_SYS_RESOURCE
+  Strings caps = resolveCapabilities(request);
+  EXPECT_EQ(caps.size(), 40u);
+  EXPECT_FALSE(contains(caps, "CAP_SYS_RESOURCE"));
+
+  request.add.clear();
+  request.privileged = true;
+  EXPECT_FALSE(contains(resolveCapabilities(request), "CAP_SYS_RESOURCE"));
+}
+
+TEST(OciCapabilities, NamingAnUngrantableCapabilityFails) {
+  CapabilityRequest request;
+  request.defaults = CRIO_DEFAULTS;
+  request.add = {"SYS_RESOURCE"};
+  request.grantable = ~(uint64_t{1} << 24);
+  EXPECT_CRIO_ERROR(resolveCapabilities(request), ErrorCategory::FAILED_PRECONDITION,
+                    "CAP_SYS_RESOURCE is not in crio-cri's capability bounding set");
+
+  request.drop = {"SYS_RESOURCE"};
+  EXPECT_FALSE(contains(resolveCapabilities(request), "CAP_SYS_RESOURCE"));
+}
+
 }  // namespace crio::cri::oci

@@ -71,10 +71,16 @@ bool isAll(std::string_view name) {
   return normalized(name) == "ALL";
 }
 
-CapabilityBits allCapabilities(int lastCapability) {
+bool grantable(const CapabilityRequest& request, int number) {
+  return ((request.grantable >> number) & 1) != 0;
+}
+
+// Every capability of the kernel that the node can grant.
+CapabilityBits allCapabilities(const CapabilityRequest& request) {
   CapabilityBits bits;
-  for (int i = 0; i <= std::min(lastCapability, LAST_NAMED_CAPABILITY); i++)
-    bits.set(i);
+  for (int i = 0; i <= std::min(request.lastCapability, LAST_NAMED_CAPABILITY); i++) {
+    if (grantable(request, i)) bits.set(i);
+  }
   return bits;
 }
 
@@ -104,7 +110,7 @@ std::string capabilityName(int number) {
 std::vector<std::string> resolveCapabilities(const CapabilityRequest& request) {
   CapabilityBits bits;
   if (request.privileged) {
-    bits = allCapabilities(request.lastCapability);
+    bits = allCapabilities(request);
   } else {
     for (const auto& name : request.defaults) {
       bits.set(requireCapability(name, "[crio.runtime] default_capabilities"));
@@ -112,7 +118,7 @@ std::vector<std::string> resolveCapabilities(const CapabilityRequest& request) {
 
     bool addAll = std::any_of(request.add.begin(), request.add.end(), isAll);
     bool dropAll = std::any_of(request.drop.begin(), request.drop.end(), isAll);
-    if (addAll) bits = allCapabilities(request.lastCapability);
+    if (addAll) bits = allCapabilities(request);
     if (dropAll) bits.reset();
 
     for (const auto& name : request.add) {
@@ -125,7 +131,15 @@ std::vector<std::string> resolveCapabilities(const CapabilityRequest& request) {
 
   std::vector<std::string> names;
   for (int i = 0; i <= std::min(request.lastCapability, LAST_NAMED_CAPABILITY); i++) {
-    if (bits.test(i)) names.push_back(capabilityName(i));
+    if (!bits.test(i)) continue;
+    if (!grantable(request, i)) {
+      fail(ErrorCategory::FAILED_PRECONDITION,
+           capabilityName(i) +
+               " is not in crio-cri's capability bounding set, so no container on this node can "
+               "have it: drop it from the request (or from [crio.runtime] "
+               "default_capabilities), or start crio-cri with it");
+    }
+    names.push_back(capabilityName(i));
   }
   return names;
 }

@@ -45,12 +45,23 @@ std::string ownUnifiedCgroup() {
   return "/";
 }
 
+// The hexadecimal CapBnd mask of /proc/self/status.
+uint64_t ownBoundingSet() {
+  std::istringstream lines(readSmallFile("/proc/self/status"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("CapBnd:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+  }
+  fail(ErrorCategory::INTERNAL, "no CapBnd line in /proc/self/status");
+}
+
 }  // namespace
 
 HostFacts HostFacts::probe() {
   HostFacts facts;
   facts.oomScoreAdj = readInt("/proc/self/oom_score_adj");
   facts.lastCapability = readInt("/proc/sys/kernel/cap_last_cap");
+  facts.boundingSet = ownBoundingSet();
 
   struct utsname name {};
   if (uname(&name) != 0) failSyscall("uname");

@@ -113,11 +113,21 @@ TEST_F(OciProcessUser, RunAsUserOverridesImageUser) {
 
 TEST_F(OciProcessUser, RunAsGroupOverridesGid) {
   UserRequest request = image("app");
+  request.runAsUser = 1000;
   request.runAsGroup = 2000;
   ProcessUser user = resolve(request);
   EXPECT_EQ(user.uid, 1000u);
   EXPECT_EQ(user.gid, 2000u);
   EXPECT_EQ(user.additionalGids.front(), 2000u);
+}
+
+TEST_F(OciProcessUser, RunAsGroupNeedsAUser) {
+  UserRequest request = image("app");
+  request.runAsGroup = 2000;
+  EXPECT_CRIO_ERROR(resolve(request), ErrorCategory::INVALID_ARGUMENT,
+                    "run_as_group is set without run_as_user or run_as_username");
+  request.runAsUsername = "app";
+  EXPECT_EQ(resolve(request).gid, 2000u);
 }
 
 TEST_F(OciProcessUser, RunAsUsernameLooksUpPasswd) {

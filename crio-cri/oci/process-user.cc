@@ -180,6 +180,13 @@ std::vector<GroupEntry> parseGroup(std::string_view text) {
 }
 
 ProcessUser resolveProcessUser(const UserRequest& request, const RootfsFiles& rootfs) {
+  // As the kubelet validates it: a group alone would leave the user to the image, which is
+  // rarely what the pod's author meant.
+  if (request.runAsGroup && !request.runAsUser && request.runAsUsername.empty()) {
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         "security_context.run_as_group is set without run_as_user or run_as_username: set "
+         "one of them too");
+  }
   AccountFiles files(rootfs);
 
   ResolvedUser user;

@@ -174,6 +174,7 @@ nlohmann::json buildContainerSpec(const ContainerSpecInputs& inputs) {
   capabilityRequest.drop = toVector(sc.capabilities().drop_capabilities());
   capabilityRequest.privileged = privileged;
   capabilityRequest.lastCapability = inputs.host.lastCapability;
+  capabilityRequest.grantable = inputs.host.boundingSet;
   std::vector<std::string> capabilities = resolveCapabilities(capabilityRequest);
 
   int oomScoreAdj = clampOomScoreAdj(requested.oom_score_adj(), inputs.host.oomScoreAdj);

@@ -375,6 +375,65 @@ TEST_F(ContainersTest, SecurityContext) {
   EXPECT_TRUE(remove(id).ok());
 }
 
+// The capabilities a container can get are those of crio-cri's bounding set as started (here
+// the test's own): ALL and privileged leave out the rest instead of failing in runc.
+TEST_F(ContainersTest, PrivilegedAndAllCapabilitiesStayInTheBoundingSet) {
+  std::smatch m;
+  std::string own = readAll("/proc/self/status");
+  ASSERT_TRUE(std::regex_search(own, m, std::regex(R"(CapBnd:\s+([0-9a-f]+))")));
+  uint64_t bounding = std::stoull(m[1].str(), nullptr, 16);
+
+  auto effectiveOf = [&](const std::string& id) {
+    auto status = exec(id, {"/bin/busybox", "cat", "/proc/self/status"});
+    std::smatch found;
+    EXPECT_TRUE(std::regex_search(status.stdout(), found, std::regex(R"(CapEff:\s+([0-9a-f]+))")))
+        << status.stdout();
+    return found.empty() ? 0 : std::stoull(found[1].str(), nullptr, 16);
+  };
+
+  auto all = config("all-caps", {"/bin/busybox", "sleep", "1000"});
+  all.mutable_linux()->mutable_security_context()->mutable_capabilities()->add_add_capabilities(
+      "ALL");
+  all.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
+  std::string allId = createAndStart(all);
+  EXPECT_EQ(effectiveOf(allId), bounding);
+  EXPECT_TRUE(remove(allId).ok());
+
+  // A privileged container needs a privileged pod.
+  podConfig_.mutable_linux()->mutable_security_context()->set_privileged(true);
+  podConfig_.mutable_metadata()->set_name("privileged-pod");
+  runtime::v1::RunPodSandboxRequest run;
+  *run.mutable_config() = podConfig_;
+  runtime::v1::RunPodSandboxResponse ran;
+  auto ranStatus = suite_->runtime().RunPodSandbox(rpcContext(30s).get(), run, &ran);
+  ASSERT_TRUE(ranStatus.ok()) << ranStatus.error_message();
+  auto privileged = config("privileged", {"/bin/busybox", "sleep", "1000"});
+  privileged.mutable_linux()->mutable_security_context()->set_privileged(true);
+  privileged.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
+  std::string privilegedId;
+  auto created = create(privileged, &privilegedId, ran.pod_sandbox_id());
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  runtime::v1::StartContainerRequest start;
+  start.set_container_id(privilegedId);
+  runtime::v1::StartContainerResponse started;
+  auto startStatus = suite_->runtime().StartContainer(rpcContext(30s).get(), start, &started);
+  ASSERT_TRUE(startStatus.ok()) << startStatus.error_message();
+  EXPECT_EQ(effectiveOf(privilegedId), bounding);
+  EXPECT_TRUE(remove(privilegedId).ok());
+
+  constexpr uint64_t SYS_RESOURCE = uint64_t{1} << 24;
+  if ((bounding & SYS_RESOURCE) != 0) return;  // this host can grant every capability
+  auto named = config("sys-resource", {"/bin/busybox", "sleep", "1000"});
+  named.mutable_linux()->mutable_security_context()->mutable_capabilities()->add_add_capabilities(
+      "SYS_RESOURCE");
+  std::string namedId;
+  created = create(named, &namedId);
+  EXPECT_EQ(created.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(created.error_message().find("CAP_SYS_RESOURCE is not in crio-cri's"),
+            std::string::npos)
+      << created.error_message();
+}
+
 TEST_F(ContainersTest, StopEscalatesToKillAfterTimeout) {
   std::string id = createAndStart(config(
       "stubborn",
