@@ -101,6 +101,7 @@ TEST_F(ConfigTest, InvalidValuesAreRejected) {
       "[crio.runtime]\ncgroup_manager = \"upstart\"\n",
       "[crio.runtime]\nlog_level = \"loud\"\n",
       "[crio.api]\nlisten = \"relative/path.sock\"\n",
+      "[crio.api]\nlisten = \"/run/a\\u0000b.sock\"\n",
       "[crio.api]\nstream_port = \"70000\"\n",
       "[crio.runtime]\nlog_size_max = -5\n",
       "[crio.runtime]\ndefault_capabilities = [\"CHOWN\", 3]\n",

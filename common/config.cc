@@ -43,6 +43,8 @@ struct Key {
 };
 
 std::string absolutePath(const std::string& value) {
+  // The kernel takes paths as C strings: "/a\0b" would name /a.
+  if (value.find('\0') != std::string::npos) return "must not contain a NUL byte";
   if (value.empty() || value[0] == '/') return "";
   return "must be an absolute path";
 }

@@ -95,6 +95,15 @@ int run(int argc, char** argv) {
   if (!imagedSocket.empty()) config.imagedSocket = imagedSocket;
   if (!storedSocket.empty()) config.storedSocket = storedSocket;
   if (!stateDir.empty()) config.stateDir = stateDir;
+  for (const auto& [flag, value] : {std::pair{"--listen", &listen},
+                                    std::pair{"--imaged-socket", &imagedSocket},
+                                    std::pair{"--stored-socket", &storedSocket},
+                                    std::pair{"--state-dir", &stateDir}}) {
+    if (!value->empty() && (value->front() != '/' || value->find('\0') != std::string::npos)) {
+      std::cerr << "crio-cri: " << flag << " " << *value << ": must be an absolute path\n";
+      return 2;
+    }
+  }
   if (flags.printConfig) {
     std::cout << renderConfig(config);
     return 0;
