@@ -434,6 +434,50 @@ TEST_F(ContainersTest, PrivilegedAndAllCapabilitiesStayInTheBoundingSet) {
       << created.error_message();
 }
 
+// The container's cgroup sits below the pod's cgroup_parent and carries the requested limits;
+// runc removes it with the container, while the parent belongs to the kubelet and stays.
+TEST_F(ContainersTest, CgroupBelowParentWithLimits) {
+  const std::string memoryRoot = "/sys/fs/cgroup/memory";
+  if (access((memoryRoot + "/memory.limit_in_bytes").c_str(), F_OK) != 0) {
+    GTEST_SKIP() << "needs the cgroup v1 memory controller at " << memoryRoot;
+  }
+  std::string parent = "/crio-test-" + std::to_string(getpid());
+  podConfig_.mutable_linux()->set_cgroup_parent(parent);
+  podConfig_.mutable_metadata()->set_name("limited-pod");
+  runtime::v1::RunPodSandboxRequest run;
+  *run.mutable_config() = podConfig_;
+  runtime::v1::RunPodSandboxResponse ran;
+  auto ranStatus = suite_->runtime().RunPodSandbox(rpcContext(30s).get(), run, &ran);
+  ASSERT_TRUE(ranStatus.ok()) << ranStatus.error_message();
+
+  auto c = config("limited", {"/bin/busybox", "sleep", "1000"});
+  auto* resources = c.mutable_linux()->mutable_resources();
+  resources->set_memory_limit_in_bytes(64 << 20);
+  resources->set_cpu_shares(512);
+  std::string id;
+  auto created = create(c, &id, ran.pod_sandbox_id());
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  runtime::v1::StartContainerRequest start;
+  start.set_container_id(id);
+  runtime::v1::StartContainerResponse started;
+  auto startStatus = suite_->runtime().StartContainer(rpcContext(30s).get(), start, &started);
+  ASSERT_TRUE(startStatus.ok()) << startStatus.error_message();
+
+  std::string cgroup = parent + "/crio-" + id;
+  EXPECT_EQ(readAll(memoryRoot + cgroup + "/memory.limit_in_bytes"), "67108864\n");
+  EXPECT_EQ(readAll("/sys/fs/cgroup/cpu" + cgroup + "/cpu.shares"), "512\n");
+  auto self = exec(id, {"/bin/busybox", "cat", "/proc/self/cgroup"});
+  EXPECT_NE(self.stdout().find("memory:" + cgroup), std::string::npos) << self.stdout();
+
+  EXPECT_TRUE(remove(id).ok());
+  EXPECT_FALSE(fs::exists(memoryRoot + cgroup)) << "the container's cgroup outlived it";
+  EXPECT_TRUE(fs::exists(memoryRoot + parent)) << "the kubelet's parent cgroup was removed";
+  for (const char* controller : {"memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices",
+                                 "freezer", "systemd", "unified"}) {
+    rmdir(("/sys/fs/cgroup/" + std::string(controller) + parent).c_str());
+  }
+}
+
 TEST_F(ContainersTest, StopEscalatesToKillAfterTimeout) {
   std::string id = createAndStart(config(
       "stubborn",
