@@ -136,6 +136,10 @@ MonitorCommand monitorCommand(const Config& config, const Container& c,
                   std::to_string(config.logSizeMax),
                   "--log-level",
                   config.logLevel};
+  // runc and crun read cgroupsPath as "slice:prefix:name" only with this global flag.
+  if (effectiveCgroupManager(config) == "systemd") {
+    command.args.push_back("--runtime-arg=--systemd-cgroup");
+  }
   if (c.config.stdin()) command.args.push_back("--stdin");
   if (c.config.tty()) command.args.push_back("--tty");
   if (handler) command.env = handler->monitorEnv;

@@ -1,0 +1,57 @@
+#include "crio-cri/container/container-support.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <csignal>
+
+namespace crio::cri {
+namespace {
+
+bool hasArg(const MonitorCommand& command, const std::string& arg) {
+  return std::find(command.args.begin(), command.args.end(), arg) != command.args.end();
+}
+
+Container runcContainer() {
+  Container c;
+  c.id = "abc";
+  c.runtimeHandler = "runc";
+  c.bundleDir = "/run/crio/containers/abc";
+  c.monitorSocket = "/run/crio/monitors/abc.sock";
+  c.exitDir = "/run/crio/exits";
+  c.logPath = "/var/log/pods/p/c/0.log";
+  return c;
+}
+
+TEST(MonitorCommand, SystemdManagerAddsSystemdCgroupFlag) {
+  Config config = Config::defaults(Paths{});
+  RuntimeHandler handler;
+  handler.runtimePath = "/usr/sbin/runc";
+  handler.runtimeRoot = "/run/runc";
+
+  config.cgroupManager = "systemd";
+  MonitorCommand systemd = monitorCommand(config, runcContainer(), &handler);
+  EXPECT_TRUE(hasArg(systemd, "--runtime-arg=--systemd-cgroup"));
+  EXPECT_TRUE(hasArg(systemd, "/usr/sbin/runc"));
+  EXPECT_TRUE(hasArg(systemd, "/run/runc"));
+
+  config.cgroupManager = "cgroupfs";
+  MonitorCommand cgroupfs = monitorCommand(config, runcContainer(), &handler);
+  EXPECT_FALSE(hasArg(cgroupfs, "--runtime-arg=--systemd-cgroup"));
+}
+
+TEST(StopSignal, RequestImageThenSigterm) {
+  runtime::v1::ContainerConfig config;
+  EXPECT_EQ(stopSignalFor(config, ""), SIGTERM);
+  EXPECT_EQ(stopSignalFor(config, "SIGQUIT"), SIGQUIT);
+  EXPECT_EQ(stopSignalFor(config, "USR1"), SIGUSR1);
+  EXPECT_EQ(stopSignalFor(config, "9"), SIGKILL);
+  config.set_stop_signal(runtime::v1::SIGNAL_SIGINT);
+  EXPECT_EQ(stopSignalFor(config, "SIGQUIT"), SIGINT);
+  EXPECT_EQ(stopSignalFor(config, "not-a-signal"), SIGINT);
+  config.clear_stop_signal();
+  EXPECT_EQ(stopSignalFor(config, "not-a-signal"), SIGTERM);
+}
+
+}  // namespace
+}  // namespace crio::cri
