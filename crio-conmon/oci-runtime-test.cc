@@ -67,6 +67,25 @@ TEST_F(OciRuntimeRunTest, CollectsOutputAndExitCode) {
   }
 }
 
+TEST(RuntimeErrorText, KeepsRuncErrorsOnly) {
+  std::string runc =
+      "time=\"2026-12-04T19:43:01Z\" level=warning msg=\"cannot toggle freezer\"\n"
+      "time=\"2026-12-04T19:43:01Z\" level=error msg=\"runc create failed: exec: "
+      "\\\"/nonexistent\\\": stat /nonexistent: no such file or directory\"\n";
+  EXPECT_EQ(runtimeErrorText(runc),
+            "runc create failed: exec: \"/nonexistent\": stat /nonexistent: no such file or "
+            "directory");
+}
+
+TEST(RuntimeErrorText, OtherOutputIsKeptWhole) {
+  EXPECT_EQ(runtimeErrorText("  crun: executable file not found\n"),
+            "crun: executable file not found");
+  EXPECT_EQ(runtimeErrorText("level=warning msg=\"only a warning\"\n"),
+            "level=warning msg=\"only a warning\"");
+  EXPECT_EQ(runtimeErrorText("x level=error msg=\"unterminated\n"),
+            "x level=error msg=\"unterminated");
+}
+
 TEST_F(OciRuntimeRunTest, OutputIsBounded) {
   auto result = shell_.run({"-c", "yes | head -c 100000"}, 5 * kj::SECONDS).wait(io_->waitScope);
   EXPECT_EQ(result.exitCode, 0);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 
 #include "common/error.h"
 #include "crio-conmon/async-error.h"
@@ -129,7 +130,7 @@ kj::Promise<CommandResult> OciRuntime::run(std::vector<std::string> args, kj::Du
 
 void requireSuccess(const CommandResult& result, std::string_view operation) {
   if (result.exitCode == 0) return;
-  std::string output = trimOutput(result.output);
+  std::string output = runtimeErrorText(result.output);
   fail(ErrorCategory::INTERNAL, "runtime " + std::string(operation) + " failed (exit " +
                                     std::to_string(result.exitCode) + ")" +
                                     (output.empty() ? "" : ": " + output));
@@ -141,6 +142,45 @@ std::string trimOutput(std::string_view text) {
   if (begin == std::string_view::npos) return "";
   size_t end = text.find_last_not_of(SPACE);
   return std::string(text.substr(begin, end - begin + 1));
+}
+
+namespace {
+
+// The value of `msg="..."` in a logfmt line, with \" and \\ unescaped; nullopt without one.
+std::optional<std::string> logfmtMessage(std::string_view line) {
+  constexpr std::string_view KEY = "msg=\"";
+  size_t start = line.find(KEY);
+  if (start == std::string_view::npos) return std::nullopt;
+  std::string message;
+  for (size_t i = start + KEY.size(); i < line.size(); i++) {
+    char c = line[i];
+    if (c == '"') return message;
+    if (c == '\\' && i + 1 < line.size()) c = line[++i];
+    message.push_back(c);
+  }
+  return std::nullopt;  // no closing quote: not logfmt
+}
+
+}  // namespace
+
+std::string runtimeErrorText(std::string_view output) {
+  std::string errors;
+  size_t lineStart = 0;
+  while (lineStart < output.size()) {
+    size_t lineEnd = output.find('\n', lineStart);
+    if (lineEnd == std::string_view::npos) lineEnd = output.size();
+    std::string_view line = output.substr(lineStart, lineEnd - lineStart);
+    lineStart = lineEnd + 1;
+    if (line.find(" level=error ") == std::string_view::npos &&
+        line.find(" level=fatal ") == std::string_view::npos) {
+      continue;
+    }
+    std::optional<std::string> message = logfmtMessage(line);
+    if (!message) continue;
+    if (!errors.empty()) errors += "; ";
+    errors += *message;
+  }
+  return errors.empty() ? trimOutput(output) : errors;
 }
 
 }  // namespace crio::conmon

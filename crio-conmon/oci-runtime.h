@@ -73,9 +73,16 @@ class OciRuntime {
 };
 
 // Throws [internal] "runtime OPERATION failed (exit N): OUTPUT" unless the command succeeded.
+// OUTPUT is runtimeErrorText() of the command's output.
 void requireSuccess(const CommandResult& result, std::string_view operation);
 
 // `text` with surrounding white space removed, for runtime output in messages.
 std::string trimOutput(std::string_view text);
+
+// The part of a failed runtime's output that explains the failure. runc writes logfmt lines
+// (`time="..." level=warning msg="..."`) and its warnings rarely matter: when there are lines of
+// level error or fatal, their msg values are returned, joined by "; ". Otherwise (crun, or
+// output of another form) the trimmed output is returned unchanged.
+std::string runtimeErrorText(std::string_view output);
 
 }  // namespace crio::conmon

@@ -210,9 +210,7 @@ std::string createContainer(Daemon& daemon, const std::string& podId,
   c.rootfsDir = c.bundleDir + "/rootfs";
   c.exitDir = settings.containerExitsDir;
   c.monitorSocket = monitorSocketPath(settings, c.id);
-  if (!pod.config.log_directory().empty() && !config.log_path().empty()) {
-    c.logPath = pod.config.log_directory() + "/" + config.log_path();
-  }
+  c.logPath = containerLogPath(pod.config.log_directory(), config.log_path());
   nlohmann::json imageConfig = nlohmann::json::parse(image->config, nullptr, false);
   if (imageConfig.is_discarded()) imageConfig = nlohmann::json();
   c.stopSignal = stopSignalFor(config, oci::parseImageConfig(imageConfig).stopSignal);

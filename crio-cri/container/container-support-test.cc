@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <csignal>
 
+#include "crio-cri/oci/test-support.h"
+
 namespace crio::cri {
 namespace {
 
@@ -38,6 +40,19 @@ TEST(MonitorCommand, SystemdManagerAddsSystemdCgroupFlag) {
   config.cgroupManager = "cgroupfs";
   MonitorCommand cgroupfs = monitorCommand(config, runcContainer(), &handler);
   EXPECT_FALSE(hasArg(cgroupfs, "--runtime-arg=--systemd-cgroup"));
+}
+
+TEST(ContainerLogPath, StaysInsideLogDirectory) {
+  EXPECT_EQ(containerLogPath("/var/log/pods/p", "c/0.log"), "/var/log/pods/p/c/0.log");
+  EXPECT_EQ(containerLogPath("", "c/0.log"), "");
+  EXPECT_EQ(containerLogPath("/var/log/pods/p", ""), "");
+  EXPECT_EQ(containerLogPath("/var/log/pods/p", "c/..0.log"), "/var/log/pods/p/c/..0.log");
+  for (const char* hostile : {"../../../etc/evil.log", "/etc/evil.log", "c/../../x.log"}) {
+    EXPECT_CRIO_ERROR(containerLogPath("/var/log/pods/p", hostile), ErrorCategory::INVALID_ARGUMENT,
+                      "must be a path relative to the pod's");
+  }
+  EXPECT_CRIO_ERROR(containerLogPath("logs", "c/0.log"), ErrorCategory::INVALID_ARGUMENT,
+                    "log_directory \"logs\" is not an absolute path");
 }
 
 TEST(StopSignal, RequestImageThenSigterm) {

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "crio-cri/oci/quote.h"
 #include "crio-cri/container/monitor-client.h"
 #include "crio-cri/peer-call.h"
 #include "crio-cri/state/state-file.h"
@@ -56,6 +57,24 @@ int parseSignal(const std::string& text) {
     return n >= SIGRTMIN && n <= SIGRTMAX ? n : 0;
   }
   return 0;
+}
+
+std::string containerLogPath(const std::string& logDirectory, const std::string& logPath) {
+  if (logDirectory.empty() || logPath.empty()) return "";
+  if (logDirectory.front() != '/' || logDirectory.find('\0') != std::string::npos) {
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         "the pod's log_directory " + oci::quoteValue(logDirectory) + " is not an absolute path");
+  }
+  bool escapes = logPath.front() == '/' || logPath.find('\0') != std::string::npos;
+  for (const auto& part : std::filesystem::path(logPath)) {
+    if (part == "..") escapes = true;
+  }
+  if (escapes) {
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         "log_path " + oci::quoteValue(logPath) +
+             " must be a path relative to the pod's log_directory, without \"..\"");
+  }
+  return logDirectory + "/" + logPath;
 }
 
 int stopSignalFor(const runtime::v1::ContainerConfig& config, const std::string& imageStopSignal) {

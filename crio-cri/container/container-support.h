@@ -21,9 +21,15 @@ namespace crio::cri {
 // that.
 std::string monitorSocketPath(const Config& config, const std::string& containerId);
 
-// The node's facts for spec building, probed on the first call. crio-cri calls it once before it
-// drops its capabilities, so that the bounding set recorded is the one runtimes inherit.
+// Returns the node's facts for spec building, probed on the first call. crio-cri calls it once
+// before it drops its capabilities, so that the bounding set recorded is the one runtimes inherit.
 const oci::HostFacts& hostFacts();
+
+// Returns the CRI log file of a container: the pod's log_directory joined with the container's
+// log_path. Returns "" when either is empty (the container then has no log). Throws
+// INVALID_ARGUMENT when log_directory is not absolute, or log_path is absolute or has a ".."
+// component, because the file must stay inside the directory the kubelet reads and rotates.
+std::string containerLogPath(const std::string& logDirectory, const std::string& logPath);
 
 // The request's stop signal if it names one, else the image's StopSignal ("SIGQUIT", "QUIT" or
 // "3"), else SIGTERM.

@@ -640,6 +640,12 @@ TEST_F(ContainersTest, BadRequestsLeaveNothingBehind) {
   auto noMetadata = config("z", {"/bin/sh"});
   noMetadata.clear_metadata();
   EXPECT_EQ(create(noMetadata, &id).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto escapingLog = config("escaping-log", {"/bin/sh"});
+  escapingLog.set_log_path("../../escaped.log");
+  auto escaped = create(escapingLog, &id);
+  EXPECT_EQ(escaped.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(escaped.error_message().find("log_path"), std::string::npos);
+  EXPECT_FALSE(fs::exists(fs::path(podConfig_.log_directory()) / "../../escaped.log"));
 
   std::string first;
   ASSERT_TRUE(create(config("twice", {"/bin/sh"}), &first).ok());
