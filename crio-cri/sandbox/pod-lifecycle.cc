@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/namespace-pinning.h"
 #include "crio-cri/network/pod-network.h"
+#include "crio-cri/oci/resources.h"
 #include "crio-cri/sandbox/pod-files.h"
 #include "crio-cri/state/state-file.h"
 
@@ -211,6 +212,9 @@ std::string runPodSandbox(Daemon& daemon, const runtime::v1::RunPodSandboxReques
   validateConfig(podConfig);
   Config config = daemon.config();
   validateRuntimeHandler(config, request.runtime_handler());
+  // Checked here as well as at CreateContainer, so that a pod no container could join is not
+  // created. The id only fills the template.
+  oci::buildCgroupsPath(effectiveCgroupManager(config), podConfig.linux().cgroup_parent(), "id");
 
   PodSandbox pod;
   pod.id = newPodId();

@@ -211,7 +211,7 @@ class PodsTest : public ::testing::Test {
 
 TEST_F(PodsTest, RunStatusListStopRemove) {
   PodSandboxConfig config = podConfig("basic");
-  config.mutable_linux()->set_cgroup_parent("/crt-pods.slice");
+  config.mutable_linux()->set_cgroup_parent("/crt-pods");
   std::string id = run(config);
   ASSERT_EQ(id.size(), 64u);
 
@@ -229,7 +229,7 @@ TEST_F(PodsTest, RunStatusListStopRemove) {
   EXPECT_EQ(s.linux().namespaces().options().network(), runtime::v1::POD);
 
   nlohmann::json info = record(id);
-  EXPECT_EQ(info["cgroupParent"], "/crt-pods.slice");
+  EXPECT_EQ(info["cgroupParent"], "/crt-pods");
   std::string runDir = podsRunDir() + "/" + id;
   EXPECT_EQ(info["runDir"], runDir);
   EXPECT_EQ(readFile(runDir + "/hostname"), "crt-basic\n");
@@ -475,6 +475,11 @@ TEST_F(PodsTest, MalformedConfigIsInvalidArgument) {
   s = tryRun(noUid);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_NE(s.error_message().find("uid"), std::string::npos) << s.error_message();
+  PodSandboxConfig escapingCgroup = podConfig("escaping-cgroup");
+  escapingCgroup.mutable_linux()->set_cgroup_parent("/../../x");
+  s = tryRun(escapingCgroup);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("cgroup_parent"), std::string::npos) << s.error_message();
   EXPECT_TRUE(list().empty());
   EXPECT_EQ(countEntries(podsRunDir()), 0u);
 }
