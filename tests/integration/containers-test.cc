@@ -494,23 +494,65 @@ TEST_F(ContainersTest, StopEscalatesToKillAfterTimeout) {
   EXPECT_TRUE(stop(id, 2).ok()) << "stop is idempotent";
 }
 
+// Two pods, each with a running container, outlive a SIGKILL of crio-cri: after the restart
+// both are listed in the same state and can be used, stopped and removed.
 TEST_F(ContainersTest, SurvivesCriRestartWhileRunning) {
   std::string id = createAndStart(config("long", {"/bin/busybox", "sleep", "1000"}));
+  podConfig_.mutable_metadata()->set_name("second-pod");
+  runtime::v1::RunPodSandboxRequest run;
+  *run.mutable_config() = podConfig_;
+  runtime::v1::RunPodSandboxResponse ran;
+  auto ranStatus = suite_->runtime().RunPodSandbox(rpcContext(30s).get(), run, &ran);
+  ASSERT_TRUE(ranStatus.ok()) << ranStatus.error_message();
+  std::string secondPod = ran.pod_sandbox_id();
+  std::string secondId;
+  ASSERT_TRUE(
+      create(config("other", {"/bin/busybox", "sleep", "1000"}), &secondId, secondPod).ok());
+  runtime::v1::StartContainerRequest start;
+  start.set_container_id(secondId);
+  runtime::v1::StartContainerResponse started;
+  ASSERT_TRUE(suite_->runtime().StartContainer(rpcContext(30s).get(), start, &started).ok());
+
   suite_->daemon("crio-cri")->kill9();
   suite_->forget("crio-cri");
   suite_->startCri();
   ASSERT_TRUE(waitReconnected());
 
   EXPECT_EQ(status(id).state(), runtime::v1::CONTAINER_RUNNING);
+  EXPECT_EQ(status(secondId).state(), runtime::v1::CONTAINER_RUNNING);
   runtime::v1::ListContainersRequest list;
   list.mutable_filter()->mutable_state()->set_state(runtime::v1::CONTAINER_RUNNING);
   runtime::v1::ListContainersResponse listed;
   ASSERT_TRUE(suite_->runtime().ListContainers(rpcContext().get(), list, &listed).ok());
-  ASSERT_EQ(listed.containers_size(), 1);
+  EXPECT_EQ(listed.containers_size(), 2);
+  runtime::v1::ListPodSandboxRequest listPods;
+  listPods.mutable_filter()->mutable_state()->set_state(runtime::v1::SANDBOX_READY);
+  runtime::v1::ListPodSandboxResponse pods;
+  ASSERT_TRUE(suite_->runtime().ListPodSandbox(rpcContext().get(), listPods, &pods).ok());
+  EXPECT_EQ(pods.items_size(), 2);
   EXPECT_EQ(exec(id, {"/bin/sh", "-c", "echo alive"}).stdout(), "alive\n");
+  EXPECT_EQ(exec(secondId, {"/bin/sh", "-c", "echo alive"}).stdout(), "alive\n");
+
   ASSERT_TRUE(stop(id, 1).ok());
   EXPECT_EQ(status(id).state(), runtime::v1::CONTAINER_EXITED);
   EXPECT_TRUE(remove(id).ok());
+  for (const std::string& pod : {podId_, secondPod}) {
+    runtime::v1::StopPodSandboxRequest stopPod;
+    stopPod.set_pod_sandbox_id(pod);
+    runtime::v1::StopPodSandboxResponse stopped;
+    EXPECT_TRUE(suite_->runtime().StopPodSandbox(rpcContext(60s).get(), stopPod, &stopped).ok());
+    runtime::v1::RemovePodSandboxRequest removePod;
+    removePod.set_pod_sandbox_id(pod);
+    runtime::v1::RemovePodSandboxResponse removed;
+    EXPECT_TRUE(
+        suite_->runtime().RemovePodSandbox(rpcContext(60s).get(), removePod, &removed).ok());
+  }
+  runtime::v1::ListContainersResponse remaining;
+  ASSERT_TRUE(
+      suite_->runtime()
+          .ListContainers(rpcContext().get(), runtime::v1::ListContainersRequest(), &remaining)
+          .ok());
+  EXPECT_EQ(remaining.containers_size(), 0);
   EXPECT_TRUE(mountsBelowRoot().empty());
 }
 
