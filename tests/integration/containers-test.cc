@@ -81,7 +81,9 @@ class ContainersTest : public ::testing::Test {
       if (!onPath(tool)) GTEST_SKIP() << tool << " is not installed";
     }
     std::string host = registry().registry->host();
-    suite_ = std::make_unique<Suite>("[crio.image]\ninsecure_registries = [\"" + host + "\"]\n");
+    suite_ =
+        std::make_unique<Suite>("[crio.image]\ninsecure_registries = [\"" + host +
+                                "\"]\n[crio.runtime]\ndefault_ulimits = [\"nofile=4000:5000\"]\n");
     suite_->startAll();
     ASSERT_TRUE(suite_->waitRuntimeReady(true, 20s));
 
@@ -476,6 +478,37 @@ TEST_F(ContainersTest, CgroupBelowParentWithLimits) {
                                  "freezer", "systemd", "unified"}) {
     rmdir(("/sys/fs/cgroup/" + std::string(controller) + parent).c_str());
   }
+}
+
+// A device from the request appears at its container path with the requested access, and
+// [crio.runtime] default_ulimits sets the process's limits.
+TEST_F(ContainersTest, DevicesAndDefaultUlimits) {
+  auto c = config("devices", {"/bin/sh", "-c",
+                              "/bin/busybox cat /proc/self/limits > /limits; "
+                              "exec /bin/busybox sleep 1000"});
+  // /dev/loop-control is not among the devices every container may use, so the cgroup rule
+  // made from `permissions` decides.
+  auto* device = c.add_devices();
+  device->set_container_path("/dev/extra-loop-control");
+  device->set_host_path("/dev/loop-control");
+  device->set_permissions("r");
+  c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
+  std::string id = createAndStart(c);
+
+  auto present = exec(id, {"/bin/sh", "-c", "test -c /dev/extra-loop-control"});
+  EXPECT_EQ(present.exit_code(), 0) << present.stderr();
+  auto read = exec(id, {"/bin/sh", "-c", "exec 3< /dev/extra-loop-control"});
+  EXPECT_EQ(read.exit_code(), 0) << read.stderr();
+  auto write = exec(id, {"/bin/sh", "-c", "exec 3> /dev/extra-loop-control"});
+  EXPECT_NE(write.exit_code(), 0) << "a read-only device was opened for writing";
+
+  // The container's own process, not an exec: runc 1.1's exec raises the soft limit to the hard.
+  auto limits = exec(id, {"/bin/sh", "-c",
+                          "while [ ! -s /limits ]; do /bin/busybox sleep 0.1; done; "
+                          "/bin/busybox cat /limits"});
+  EXPECT_TRUE(std::regex_search(limits.stdout(), std::regex(R"(Max open files\s+4000\s+5000)")))
+      << limits.stdout();
+  EXPECT_TRUE(remove(id).ok());
 }
 
 TEST_F(ContainersTest, StopEscalatesToKillAfterTimeout) {
