@@ -22,6 +22,7 @@
 #include "crio-conmon/container.h"
 #include "crio-conmon/monitor-server.h"
 #include "crio-conmon/options.h"
+#include "crio-conmon/orphan-cleanup.h"
 #include "crio-conmon/spawn.h"
 #include "ipc/daemon-info.h"
 #include "ipc/serve.h"
@@ -91,6 +92,7 @@ int run(int argc, char** argv) {
   }
   validateMonitorOptions(options);
   setLoggedContainerId(options.containerId);
+  if (options.cleanup) return runOrphanCleanup(options);
 
   // Launchers start monitors in a session of their own. One that did not would share its
   // terminal and process group, whose signals (Ctrl-C, hangup) must not reach the monitor. This

@@ -92,5 +92,15 @@ TEST(MonitorOptionsTest, MissingRequiredFlagIsRejected) {
   EXPECT_EQ(categoryOf(args), ErrorCategory::INVALID_ARGUMENT);
 }
 
+TEST(MonitorOptionsTest, CleanupNeedsOnlyIdAndRuntime) {
+  auto options = parse({"--cleanup", "--container-id", "abc", "--runtime", "/usr/sbin/runc",
+                        "--runtime-root", "/run/runc"});
+  EXPECT_TRUE(options.cleanup);
+  EXPECT_EQ(options.runtimeRoot, "/run/runc");
+  EXPECT_EQ(categoryOf({"--cleanup", "--container-id", "abc"}), ErrorCategory::INVALID_ARGUMENT);
+  EXPECT_EQ(categoryOf({"--cleanup", "--runtime", "/usr/sbin/runc"}),
+            ErrorCategory::INVALID_ARGUMENT);
+}
+
 }  // namespace
 }  // namespace crio::conmon

@@ -48,6 +48,9 @@ void addMonitorFlags(CLI::App& app, MonitorOptions& o) {
   app.add_option("--ready-fd", o.readyFd,
                  "Inherited fd to write the monitor's pid and a newline to once the socket "
                  "listens; closed after");
+  app.add_flag("--cleanup", o.cleanup,
+               "Do not monitor: run `runtime delete --force` for a container whose monitor is "
+               "gone, then exit");
 }
 
 void validateMonitorOptions(MonitorOptions& o) {
@@ -65,8 +68,9 @@ void validateMonitorOptions(MonitorOptions& o) {
     }
   }
 
-  requireAbsolute(o.bundle, "--bundle");
   if (o.runtimePath.empty()) fail(ErrorCategory::INVALID_ARGUMENT, "--runtime is required");
+  if (o.cleanup) return;
+  requireAbsolute(o.bundle, "--bundle");
   requireAbsolute(o.socketPath, "--socket");
   requireAbsolute(o.exitDir, "--exit-dir");
   if (!o.logPath.empty()) requireAbsolute(o.logPath, "--log-path");

@@ -4,6 +4,8 @@
 //               [--runtime-arg=ARG]... --socket PATH --exit-dir DIR [--log-path FILE]
 //               [--log-size-max BYTES] [--stdin] [--tty] [--container-pid-file FILE]
 //               [--create-timeout SECONDS] [--ready-fd FD] [--log-level LEVEL] [--config FILE]
+//   crio-conmon --cleanup --container-id ID --runtime PATH [--runtime-root DIR]
+//               [--runtime-arg=ARG]...
 //
 // docs/monitor.md describes each option.
 #pragma once
@@ -35,11 +37,13 @@ struct MonitorOptions {
   std::string containerPidFile;  // default BUNDLE/pidfile
   int64_t createTimeoutSeconds = DEFAULT_CREATE_TIMEOUT_SECONDS;
   int readyFd = -1;
+  bool cleanup = false;  // end a container whose monitor is gone, then exit
 };
 
 void addMonitorFlags(CLI::App& app, MonitorOptions& options);
 
-// Checks the parsed options and fills in defaults. Throws INVALID_ARGUMENT naming the flag.
+// Checks the parsed options and fills in defaults. Throws INVALID_ARGUMENT naming the flag. With
+// --cleanup only the container id and the runtime options are needed.
 void validateMonitorOptions(MonitorOptions& options);
 
 }  // namespace crio::conmon

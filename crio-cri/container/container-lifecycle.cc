@@ -122,9 +122,12 @@ void stopContainer(Daemon& daemon, const std::string& id, int64_t timeoutSeconds
     return;
   }
   if (c.state == ContainerState::UNKNOWN) {
-    // Nothing can reach its processes without the monitor; the record says it is over.
+    // Without its monitor the container gets no stop signal and no grace period: the runtime
+    // kills it with SIGKILL, and its real exit code is lost.
+    withContext("stop container " + c.id, [&]() { deleteWithoutMonitor(daemon, c); });
     std::lock_guard<std::mutex> lock(entry->lock);
     entry->value.state = ContainerState::EXITED;
+    entry->value.exitCode = 128 + SIGKILL;
     if (!entry->value.finishedAt) entry->value.finishedAt = nowNanos();
     saveContainer(daemon, entry->value);
     log::warn("Stopped container without a monitor", {{"container", c.id}});

@@ -1,6 +1,9 @@
 #include "crio-cri/container/container-support.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,8 +14,8 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "crio-cri/oci/quote.h"
 #include "crio-cri/container/monitor-client.h"
+#include "crio-cri/oci/quote.h"
 #include "crio-cri/peer-call.h"
 #include "crio-cri/state/state-file.h"
 #include "ipc/stored.capnp.h"
@@ -124,46 +127,120 @@ bool commandLineMentions(pid_t pid, const std::string& text) {
   return cmdline.find(text) != std::string::npos;
 }
 
+// The handler the container runs under; an empty name (a leftover without a record) means the
+// default one.
+std::string handlerName(const Config& config, const Container& c) {
+  return c.runtimeHandler.empty() ? config.defaultRuntime : c.runtimeHandler;
+}
+
+std::string runtimeRootOf(const Config& config, const Container& c, const RuntimeHandler* handler) {
+  return handler && !handler->runtimeRoot.empty()
+             ? handler->runtimeRoot
+             : config.runRoot + "/runtimes/" + handlerName(config, c);
+}
+
+// The monitor options that name the runtime: its binary, its --root and global options.
+std::vector<std::string> runtimeOptions(const Config& config, const Container& c,
+                                        const RuntimeHandler* handler) {
+  std::string runtime = handler && !handler->runtimePath.empty()
+                            ? handler->runtimePath
+                            : lookupInPath(handlerName(config, c));
+  std::vector<std::string> options = {"--runtime", runtime, "--runtime-root",
+                                      runtimeRootOf(config, c, handler)};
+  // runc and crun read cgroupsPath as "slice:prefix:name" only with this global flag.
+  if (effectiveCgroupManager(config) == "systemd") {
+    options.push_back("--runtime-arg=--systemd-cgroup");
+  }
+  return options;
+}
+
+std::string monitorProgram(const Config& config, const RuntimeHandler* handler) {
+  return handler && !handler->monitorPath.empty() ? handler->monitorPath
+                                                  : monitorPrograms(config).front();
+}
+
+std::vector<std::string> monitorEnv(const RuntimeHandler* handler) {
+  std::vector<std::string> env;
+  if (handler) env = handler->monitorEnv;
+  env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  return env;
+}
+
+const RuntimeHandler* handlerOf(const Config& config, const Container& c) {
+  auto it = config.runtimes.find(handlerName(config, c));
+  return it == config.runtimes.end() ? nullptr : &it->second;
+}
+
+// Waits until process `pid`, which is not crio-cri's child, has ended. Returns false when it
+// still runs after `timeout`.
+bool waitForProcessEnd(pid_t pid, std::chrono::milliseconds timeout) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    if (errno == ESRCH) return true;
+    failSyscall("pidfd_open", std::to_string(pid));
+  }
+  struct pollfd entry {};
+  entry.fd = fd;
+  entry.events = POLLIN;
+  int ready;
+  do {
+    ready = poll(&entry, 1, static_cast<int>(timeout.count()));
+  } while (ready < 0 && errno == EINTR);
+  close(fd);
+  return ready > 0;
+}
+
 }  // namespace
 
 MonitorCommand monitorCommand(const Config& config, const Container& c,
                               const RuntimeHandler* handler) {
   MonitorCommand command;
-  command.program = handler && !handler->monitorPath.empty() ? handler->monitorPath
-                                                             : monitorPrograms(config).front();
-  std::string runtime = handler && !handler->runtimePath.empty() ? handler->runtimePath
-                                                                 : lookupInPath(c.runtimeHandler);
-  std::string runtimeRoot = handler && !handler->runtimeRoot.empty()
-                                ? handler->runtimeRoot
-                                : config.runRoot + "/runtimes/" + c.runtimeHandler;
-  command.args = {command.program,
-                  "--container-id",
-                  c.id,
-                  "--bundle",
-                  c.bundleDir,
-                  "--runtime",
-                  runtime,
-                  "--runtime-root",
-                  runtimeRoot,
-                  "--socket",
-                  c.monitorSocket,
-                  "--exit-dir",
-                  c.exitDir,
-                  "--log-path",
-                  c.logPath,
-                  "--log-size-max",
-                  std::to_string(config.logSizeMax),
-                  "--log-level",
-                  config.logLevel};
-  // runc and crun read cgroupsPath as "slice:prefix:name" only with this global flag.
-  if (effectiveCgroupManager(config) == "systemd") {
-    command.args.push_back("--runtime-arg=--systemd-cgroup");
-  }
+  command.program = monitorProgram(config, handler);
+  command.args = {command.program, "--container-id", c.id, "--bundle", c.bundleDir};
+  for (auto& option : runtimeOptions(config, c, handler))
+    command.args.push_back(std::move(option));
+  std::vector<std::string> rest = {
+      "--socket",    c.monitorSocket, "--exit-dir",     c.exitDir,
+      "--log-path",  c.logPath,       "--log-size-max", std::to_string(config.logSizeMax),
+      "--log-level", config.logLevel};
+  command.args.insert(command.args.end(), rest.begin(), rest.end());
   if (c.config.stdin()) command.args.push_back("--stdin");
   if (c.config.tty()) command.args.push_back("--tty");
-  if (handler) command.env = handler->monitorEnv;
-  command.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  command.env = monitorEnv(handler);
   return command;
+}
+
+MonitorCommand cleanupCommand(const Config& config, const Container& c,
+                              const RuntimeHandler* handler) {
+  MonitorCommand command;
+  command.program = monitorProgram(config, handler);
+  command.args = {command.program, "--cleanup", "--container-id", c.id};
+  for (auto& option : runtimeOptions(config, c, handler))
+    command.args.push_back(std::move(option));
+  command.args.push_back("--log-level");
+  command.args.push_back(config.logLevel);
+  command.env = monitorEnv(handler);
+  return command;
+}
+
+void deleteWithoutMonitor(Daemon& daemon, const Container& c) {
+  Config config = daemon.config();
+  const RuntimeHandler* handler = handlerOf(config, c);
+  MonitorCommand command = cleanupCommand(config, c, handler);
+  std::string logFile = fs::exists(c.bundleDir) ? c.bundleDir + "/monitor.log" : "";
+  pid_t pid = daemon.launcher().launch(command.program, command.args, command.env, logFile);
+  if (!waitForProcessEnd(pid, CLEANUP_WAIT)) {
+    fail(ErrorCategory::DEADLINE_EXCEEDED, "runtime delete of container " + c.id +
+                                               " did not finish within " +
+                                               std::to_string(CLEANUP_WAIT.count() / 1000) + " s");
+  }
+  std::string state = runtimeRootOf(config, c, handler) + "/" + c.id;
+  if (fs::exists(state)) {
+    fail(ErrorCategory::INTERNAL, "runtime delete of container " + c.id +
+                                      " failed: the runtime still has its state in " + state +
+                                      (logFile.empty() ? "" : "; " + logFile + " has the error"));
+  }
+  log::info("Deleted the container of a lost monitor through the runtime", {{"container", c.id}});
 }
 
 void endMonitor(Daemon& daemon, const Container& c) {
@@ -182,6 +259,8 @@ void endMonitor(Daemon& daemon, const Container& c) {
   // The pid may belong to another process by now (a monitor that died long ago): only a process
   // whose command line names this container is killed.
   if (c.monitorPid > 0 && commandLineMentions(c.monitorPid, c.id)) kill(c.monitorPid, SIGKILL);
+  // The container does not end with its monitor.
+  deleteWithoutMonitor(daemon, c);
 }
 
 void removeStoredLayer(Daemon& daemon, const std::string& containerId) {

@@ -2,6 +2,7 @@
 // started and ended, its stop signal, and its layer in crio-stored.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -49,8 +50,22 @@ struct MonitorCommand {
 MonitorCommand monitorCommand(const Config& config, const Container& c,
                               const RuntimeHandler* handler);
 
-// Ends the container's monitor, whatever its state: stop(0) and delete() when it answers, else
-// SIGKILL to the monitor's pid. Best effort; logs what failed.
+// Returns the crio-conmon command line that ends container `c` without its monitor (--cleanup).
+MonitorCommand cleanupCommand(const Config& config, const Container& c,
+                              const RuntimeHandler* handler);
+
+// Bound on waiting for `crio-conmon --cleanup`: its runtime delete may take 30 s, plus its start.
+constexpr std::chrono::milliseconds CLEANUP_WAIT{40000};
+
+// Kills every process of a container whose monitor is gone and removes its runtime state and
+// cgroup: crio-cri cannot run the runtime itself, so it starts `crio-conmon --cleanup` through
+// the launcher and waits for it. Throws DEADLINE_EXCEEDED past CLEANUP_WAIT, and INTERNAL when
+// the runtime still has the container's state afterwards.
+void deleteWithoutMonitor(Daemon& daemon, const Container& c);
+
+// Ends the container's monitor, whatever its state: stop(0) and delete() when it is reachable.
+// Otherwise it sends SIGKILL to the monitor's pid and deletes the container through
+// deleteWithoutMonitor(), whose errors it passes on.
 void endMonitor(Daemon& daemon, const Container& c);
 
 // crio-stored's removeContainerLayer; an absent layer is fine.

@@ -670,11 +670,44 @@ TEST_F(ContainersTest, LostMonitorIsReportedUnknown) {
   EXPECT_EQ(s.state(), runtime::v1::CONTAINER_UNKNOWN);
   EXPECT_EQ(s.reason(), "MonitorLost");
 
-  EXPECT_TRUE(stop(id, 0).ok());
-  EXPECT_EQ(status(id).state(), runtime::v1::CONTAINER_EXITED);
+  // The container outlived its monitor; StopContainer ends it through the runtime.
+  EXPECT_EQ(kill(containerPid, 0), 0) << "the container died with its monitor";
+  auto stopped = stop(id, 0);
+  EXPECT_TRUE(stopped.ok()) << stopped.error_message();
+  auto after = status(id);
+  EXPECT_EQ(after.state(), runtime::v1::CONTAINER_EXITED);
+  EXPECT_EQ(after.exit_code(), 137);
+  EXPECT_TRUE(std::string(readAll("/proc/" + std::to_string(containerPid) + "/stat")).empty() ||
+              readAll("/proc/" + std::to_string(containerPid) + "/stat").find(") Z ") !=
+                  std::string::npos)
+      << "the container's process still runs";
+  EXPECT_FALSE(fs::exists(suite_->root() + "/run/crio/runtimes/runc/" + id))
+      << "runc still has the container's state";
   EXPECT_TRUE(remove(id).ok());
   EXPECT_TRUE(mountsBelowRoot().empty());
-  kill(containerPid, SIGKILL);  // nothing else reaches the container without its monitor
+}
+
+// RemoveContainer of a running container whose monitor is gone also ends its processes.
+TEST_F(ContainersTest, RemoveWithoutMonitorEndsTheContainer) {
+  std::string id = createAndStart(config("orphan-removed", {"/bin/busybox", "sleep", "1000"}));
+  runtime::v1::ContainerStatusRequest request;
+  request.set_container_id(id);
+  request.set_verbose(true);
+  runtime::v1::ContainerStatusResponse response;
+  ASSERT_TRUE(suite_->runtime().ContainerStatus(rpcContext().get(), request, &response).ok());
+  auto info = nlohmann::json::parse(response.info().at("info"));
+  int containerPid = info["pid"].get<int>();
+  ASSERT_TRUE(fs::exists(suite_->root() + "/run/crio/runtimes/runc/" + id));
+  ASSERT_EQ(kill(info["record"]["monitorPid"].get<int>(), SIGKILL), 0);
+  std::this_thread::sleep_for(300ms);
+
+  auto removed = remove(id);
+  EXPECT_TRUE(removed.ok()) << removed.error_message();
+  std::string stat = readAll("/proc/" + std::to_string(containerPid) + "/stat");
+  EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos)
+      << "the container's process still runs: " << stat;
+  EXPECT_FALSE(fs::exists(suite_->root() + "/run/crio/runtimes/runc/" + id));
+  EXPECT_TRUE(mountsBelowRoot().empty());
 }
 
 TEST_F(ContainersTest, InterruptedCreateIsCleanedAtStart) {
