@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -151,6 +152,31 @@ TEST_F(ContainerConfigTest, MountsAreReportedAndEnforced) {
   std::string mounts = exec(id, {"/bin/busybox", "cat", "/proc/self/mountinfo"}).stdout();
   EXPECT_NE(mounts.find(" /data/rw/late "), std::string::npos) << mounts;
   EXPECT_NE(mounts.find(" /data/both/late "), std::string::npos) << mounts;
+  EXPECT_TRUE(remove(id).ok());
+}
+
+// The PID holder is pid 1 of a pod that shares its PID namespace. A container allowed to
+// inspect other processes (CAP_SYS_PTRACE) finds an empty root there, not the host's.
+TEST_F(ContainerConfigTest, SharedPidHolderShowsNoHostFiles) {
+  auto pod = podConfig("shared-pid");
+  pod.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+      runtime::v1::POD);
+  std::string podId = runPod(pod);
+  ASSERT_FALSE(podId.empty());
+  auto config = containerConfig("inspector", image_, {"/bin/busybox", "sleep", "1000"});
+  auto* security = config.mutable_linux()->mutable_security_context();
+  security->mutable_run_as_user()->set_value(0);
+  security->mutable_capabilities()->add_add_capabilities("SYS_PTRACE");
+  std::string id = createAndStart(podId, config);
+  ASSERT_FALSE(id.empty());
+
+  auto comm = exec(id, {"/bin/busybox", "cat", "/proc/1/comm"});
+  EXPECT_EQ(comm.stdout(), "crio-pod-init\n");
+  auto root = exec(id, {"/bin/busybox", "ls", "-A", "/proc/1/root/", "/proc/1/cwd/"});
+  EXPECT_EQ(root.exit_code(), 0) << root.stderr();
+  EXPECT_EQ(root.stdout(), "/proc/1/cwd/:\n\n/proc/1/root/:\n") << "files behind the holder";
+  auto mounts = exec(id, {"/bin/busybox", "cat", "/proc/1/mountinfo"});
+  EXPECT_EQ(std::count(mounts.stdout().begin(), mounts.stdout().end(), '\n'), 1) << mounts.stdout();
   EXPECT_TRUE(remove(id).ok());
 }
 
