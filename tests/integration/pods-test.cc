@@ -382,7 +382,7 @@ TEST_F(PodsTest, PidHolderOnlyWithPodPid) {
 
 TEST_F(PodsTest, PidHolderTakesPodCgroupAndUser) {
   // The pod's cgroup in each hierarchy, as the kubelet creates it before RunPodSandbox. Only
-  // the hierarchies that exist take part; the unified one of a hybrid host has no controllers.
+  // the hierarchies that exist take part. The unified one of a hybrid host has no controllers.
   std::string parent = "/crt-holder-" + std::to_string(getpid());
   std::vector<std::string> cgroups;
   for (const char* hierarchy : {"memory", "pids", "unified"}) {
