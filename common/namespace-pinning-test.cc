@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/pod-pid-holder.h"
 #include "common/process-spawn.h"
 #include "common/seccomp-filter.h"
 
@@ -58,12 +59,6 @@ std::string trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
     text.pop_back();
   return text;
-}
-
-bool isDeadOrZombie(pid_t pid) {
-  std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
-  auto end = stat.rfind(')');
-  return stat.empty() || end == std::string::npos || stat.substr(end + 2, 1) == "Z";
 }
 
 class NamespacePinningTest : public ::testing::Test {
@@ -382,101 +377,6 @@ TEST_F(NamespacePinningTest, WorksUnderCriSeccompFilter) {
   EXPECT_TRUE(findPodPidHolder(dir_, "pod-seccomp").has_value());
   EXPECT_FALSE(fs::exists(dir_ + "/netns/pod-seccomp-gone"));
   EXPECT_FALSE(fs::exists(dir_ + "/pidns/pod-seccomp-gone"));
-}
-
-TEST_F(NamespacePinningTest, PidHolderIsInitOfItsNamespace) {
-  pods_.push_back("pod-pid");
-  PodPidHolder holder = startPodPidHolder(dir_, "pod-pid");
-  ASSERT_GT(holder.pid, 0);
-  EXPECT_EQ(holder.pinPath, dir_ + "/pidns/pod-pid");
-  EXPECT_TRUE(isNamespacePinned(holder.pinPath, NamespaceKind::PID));
-  EXPECT_FALSE(sameNamespace(holder.pinPath, "/proc/self/ns/pid"));
-  EXPECT_EQ(findPodPidHolder(dir_, "pod-pid"), holder.pid);
-
-  std::string status = readFile("/proc/" + std::to_string(holder.pid) + "/status");
-  EXPECT_NE(status.find("NSpid:\t" + std::to_string(holder.pid) + "\t1\n"), std::string::npos)
-      << status;
-  EXPECT_NE(getsid(holder.pid), getsid(0));
-
-  try {
-    startPodPidHolder(dir_, "pod-pid");
-    FAIL() << "second holder started";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::ALREADY_EXISTS);
-  }
-
-  stopPodPidHolder(dir_, "pod-pid");
-  EXPECT_TRUE(isDeadOrZombie(holder.pid));
-  EXPECT_FALSE(fs::exists(holder.pinPath));
-  EXPECT_FALSE(fs::exists(holder.pinPath + ".pid"));
-  EXPECT_EQ(findPodPidHolder(dir_, "pod-pid"), std::nullopt);
-  EXPECT_NO_THROW(stopPodPidHolder(dir_, "pod-pid"));
-}
-
-TEST_F(NamespacePinningTest, PidHolderSurvivesItsStarter) {
-  pods_.push_back("pod-pid-survive");
-  prepareNamespacesDir(dir_);
-  pid_t starter = fork();
-  if (starter == 0) {
-    try {
-      startPodPidHolder(dir_, "pod-pid-survive");
-      _exit(0);
-    } catch (...) {
-      _exit(1);
-    }
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(starter, &status, 0), starter);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 0);
-
-  auto pid = findPodPidHolder(dir_, "pod-pid-survive");
-  ASSERT_TRUE(pid.has_value());
-  EXPECT_FALSE(isDeadOrZombie(*pid));
-  stopPodPidHolder(dir_, "pod-pid-survive");
-  EXPECT_TRUE(isDeadOrZombie(*pid));
-}
-
-TEST_F(NamespacePinningTest, PidHolderReapsOrphans) {
-  pods_.push_back("pod-pid-reap");
-  PodPidHolder holder = startPodPidHolder(dir_, "pod-pid-reap");
-  // The subshell exits at once, so its background sleep is reparented to the holder.
-  ProcessRequest run;
-  run.path = "/usr/bin/nsenter";
-  run.argv = {"nsenter", "--pid=" + holder.pinPath, "--", "/bin/sh", "-c", "(sleep 0.2 &); exit 0"};
-  run.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
-  ProcessResult result = runProcess(run);
-  ASSERT_TRUE(result.succeeded()) << result.stderrData;
-
-  auto childrenOf = [](pid_t parent, bool zombiesOnly) {
-    int count = 0;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-      std::string name = entry.path().filename();
-      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::string stat = readFile(entry.path().string() + "/stat");
-      auto end = stat.rfind(')');
-      char state = 0;
-      int ppid = 0;
-      if (end == std::string::npos || sscanf(stat.c_str() + end + 2, "%c %d", &state, &ppid) != 2) {
-        continue;
-      }
-      if (ppid == parent && (!zombiesOnly || state == 'Z')) ++count;
-    }
-    return count;
-  };
-  EXPECT_EQ(childrenOf(holder.pid, false), 1) << "the orphan was not reparented to the holder";
-  usleep(600 * 1000);
-  EXPECT_EQ(childrenOf(holder.pid, false), 0) << "the orphan was not reaped";
-}
-
-TEST_F(NamespacePinningTest, FindIgnoresReusedPid) {
-  pods_.push_back("pod-pid-reused");
-  PodPidHolder holder = startPodPidHolder(dir_, "pod-pid-reused");
-  // A pid file naming some other live process, as after a pid wrap-around.
-  std::ofstream(holder.pinPath + ".pid") << getpid() << "\n";
-  EXPECT_EQ(findPodPidHolder(dir_, "pod-pid-reused"), std::nullopt);
-  std::ofstream(holder.pinPath + ".pid") << holder.pid << "\n";
-  EXPECT_EQ(findPodPidHolder(dir_, "pod-pid-reused"), holder.pid);
 }
 
 }  // namespace

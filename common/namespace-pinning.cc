@@ -40,10 +40,6 @@ namespace {
 // Stack of the short-lived pinning child. It runs a handful of system calls and no library code
 // that recurses, so 64 KiB is ample.
 constexpr size_t PIN_CHILD_STACK_BYTES = 64 << 10;
-// How long startPodPidHolder waits for the holder to report that it is ready.
-constexpr auto HOLDER_START_TIMEOUT = std::chrono::seconds(10);
-// Bound on the pid file read back after a restart: a decimal pid and a newline.
-constexpr size_t MAX_PID_FILE_BYTES = 32;
 // A pin mounted twice over (by a crashed earlier attempt) is unmounted up to this many times.
 constexpr int MAX_STACKED_PIN_MOUNTS = 16;
 
@@ -141,17 +137,6 @@ MountEntry findMount(const std::string& path) {
     }
   }
   return entry;
-}
-
-void createPinFile(const std::string& pinPath, NamespaceKind kind) {
-  if (isNamespacePinned(pinPath, kind)) {
-    fail(ErrorCategory::ALREADY_EXISTS,
-         "a " + std::string(kindName(kind)) + " namespace is already pinned at " + pinPath);
-  }
-  // A plain file left by a crash before its mount is reused as the mount point.
-  int fd = open(pinPath.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
-  if (fd < 0) failSyscall("create namespace pin file", pinPath);
-  close(fd);
 }
 
 bool validSysctlChar(char c) {
@@ -287,113 +272,6 @@ void runPinChild(PinPlan& plan, int flags) {
       break;
   }
   fail(ErrorCategory::INTERNAL, "pinning failed");
-}
-
-// ---------------------------------------------------------------------------------------------
-// The PID holder's report to startPodPidHolder: fixed-size records on a pipe, each smaller than
-// PIPE_BUF so that a write is atomic.
-
-enum class HolderEvent : int { PID, READY, FAILED };
-enum class HolderStep : int { SETSID, UNSHARE, FORK, CGROUP, DEV_NULL };
-
-struct HolderRecord {
-  HolderEvent event;
-  int value;  // the pid for PID, the HolderStep for FAILED
-  int errnum;
-};
-
-void sendRecord(int fd, HolderEvent event, int value, int errnum) {
-  HolderRecord record{event, value, errnum};
-  ssize_t ignored = write(fd, &record, sizeof(record));
-  (void)ignored;
-}
-
-std::string_view holderStepName(int step) {
-  switch (static_cast<HolderStep>(step)) {
-    case HolderStep::SETSID:
-      return "setsid";
-    case HolderStep::UNSHARE:
-      return "unshare(CLONE_NEWPID)";
-    case HolderStep::FORK:
-      return "fork";
-    case HolderStep::CGROUP:
-      return "join the pod cgroup";
-    case HolderStep::DEV_NULL:
-      return "open /dev/null";
-  }
-  return "start";
-}
-
-// Pid 1 of the pod's PID namespace: reaps orphans until it is killed. Signals sent from the
-// parent namespace other than SIGKILL and SIGSTOP are blocked, so only SIGKILL stops it.
-[[noreturn]] void holderMain(int reportFd, const char* cgroupProcsFile) {
-  // Keeps no folder of the daemon busy. The root always exists, so the result is not checked.
-  int ignored = chdir("/");
-  (void)ignored;
-  if (cgroupProcsFile) {
-    int fd = open(cgroupProcsFile, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, "0", 1) != 1) {
-      sendRecord(reportFd, HolderEvent::FAILED, static_cast<int>(HolderStep::CGROUP), errno);
-      _exit(1);
-    }
-    close(fd);
-  }
-  int devNull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (devNull < 0) {
-    sendRecord(reportFd, HolderEvent::FAILED, static_cast<int>(HolderStep::DEV_NULL), errno);
-    _exit(1);
-  }
-  dup2(devNull, 0);
-  dup2(devNull, 1);
-  dup2(devNull, 2);
-  prctl(PR_SET_NAME, "crio-pod-init", 0, 0, 0);
-
-  sigset_t all;
-  sigfillset(&all);
-  sigprocmask(SIG_SETMASK, &all, nullptr);
-  sendRecord(reportFd, HolderEvent::READY, 0, 0);
-  // Drops every descriptor inherited from the daemon, the report pipe included.
-  syscall(SYS_close_range, 3, ~0U, 0);
-
-  sigset_t childSignal;
-  sigemptyset(&childSignal);
-  sigaddset(&childSignal, SIGCHLD);
-  while (true) {
-    siginfo_t info;
-    sigwaitinfo(&childSignal, &info);
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
-  }
-}
-
-std::string pidFilePath(const std::string& namespacesDir, const std::string& podId) {
-  return namespacePinPath(namespacesDir, NamespaceKind::PID, podId) + ".pid";
-}
-
-void writePidFile(const std::string& path, pid_t pid) {
-  std::string temporary = path + ".tmp";
-  std::string text = std::to_string(pid) + "\n";
-  int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) failSyscall("create", temporary);
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  int writeErrno = errno;
-  close(fd);
-  if (!ok) failSyscall("write", temporary, writeErrno);
-  if (rename(temporary.c_str(), path.c_str()) != 0) failSyscall("rename", temporary);
-}
-
-std::optional<pid_t> readPidFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return std::nullopt;
-  char buffer[MAX_PID_FILE_BYTES + 1];
-  ssize_t n = read(fd, buffer, MAX_PID_FILE_BYTES);
-  close(fd);
-  if (n <= 0) return std::nullopt;
-  buffer[n] = '\0';
-  char* end = nullptr;
-  long value = strtol(buffer, &end, 10);
-  if (end == buffer || value <= 0 || value > INT_MAX) return std::nullopt;
-  return static_cast<pid_t>(value);
 }
 
 void removeFile(const std::string& path) {
@@ -650,6 +528,17 @@ bool isNamespacePinned(const std::string& pinPath, NamespaceKind kind) {
   return type == cloneFlag(kind);
 }
 
+void createPinFile(const std::string& pinPath, NamespaceKind kind) {
+  if (isNamespacePinned(pinPath, kind)) {
+    fail(ErrorCategory::ALREADY_EXISTS,
+         "a " + std::string(kindName(kind)) + " namespace is already pinned at " + pinPath);
+  }
+  // A plain file left by a crash before its mount is reused as the mount point.
+  int fd = open(pinPath.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+  if (fd < 0) failSyscall("create namespace pin file", pinPath);
+  close(fd);
+}
+
 bool sameNamespace(const std::string& pathA, const std::string& pathB) {
   struct stat a, b;
   if (stat(pathA.c_str(), &a) != 0 || stat(pathB.c_str(), &b) != 0) return false;
@@ -659,151 +548,6 @@ bool sameNamespace(const std::string& pathA, const std::string& pathB) {
     return false;
   }
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-PodPidHolder startPodPidHolder(const std::string& namespacesDir, const std::string& podId,
-                               const std::string& cgroupProcsFile) {
-  std::string pin = namespacePinPath(namespacesDir, NamespaceKind::PID, podId);
-  std::string pidFile = pidFilePath(namespacesDir, podId);
-  prepareNamespacesDir(namespacesDir);
-  if (auto running = findPodPidHolder(namespacesDir, podId)) {
-    fail(ErrorCategory::ALREADY_EXISTS,
-         "pod " + podId + " already has a PID namespace holder, pid " + std::to_string(*running));
-  }
-  // Leftovers of a holder that died: its pin no longer leads to a live process.
-  unpinNamespace(pin);
-  removeFile(pidFile);
-  createPinFile(pin, NamespaceKind::PID);
-
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) failSyscall("pipe2");
-  const char* cgroup = cgroupProcsFile.empty() ? nullptr : cgroupProcsFile.c_str();
-
-  pid_t intermediate = fork();
-  if (intermediate < 0) {
-    int forkErrno = errno;
-    close(fds[0]);
-    close(fds[1]);
-    removeFile(pin);
-    failSyscall("fork the PID namespace holder", "", forkErrno);
-  }
-  if (intermediate == 0) {
-    // Only system calls from here on: this is a copy of a threaded process.
-    close(fds[0]);
-    if (setsid() < 0) {
-      sendRecord(fds[1], HolderEvent::FAILED, static_cast<int>(HolderStep::SETSID), errno);
-      _exit(1);
-    }
-    if (unshare(CLONE_NEWPID) != 0) {
-      sendRecord(fds[1], HolderEvent::FAILED, static_cast<int>(HolderStep::UNSHARE), errno);
-      _exit(1);
-    }
-    pid_t holder = fork();
-    if (holder < 0) {
-      sendRecord(fds[1], HolderEvent::FAILED, static_cast<int>(HolderStep::FORK), errno);
-      _exit(1);
-    }
-    if (holder == 0) holderMain(fds[1], cgroup);
-    sendRecord(fds[1], HolderEvent::PID, holder, 0);
-    _exit(0);
-  }
-
-  close(fds[1]);
-  pid_t holder = -1;
-  bool ready = false;
-  int failedStep = -1, failedErrno = 0;
-  auto deadline = std::chrono::steady_clock::now() + HOLDER_START_TIMEOUT;
-  while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    struct pollfd pfd = {fds[0], POLLIN, 0};
-    int rc = poll(&pfd, 1, static_cast<int>(left.count()));
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) break;
-    HolderRecord record;
-    ssize_t n = read(fds[0], &record, sizeof(record));
-    if (n < 0 && errno == EINTR) continue;
-    if (n != sizeof(record)) break;  // end of file: both children closed the pipe
-    if (record.event == HolderEvent::PID) holder = record.value;
-    if (record.event == HolderEvent::READY) ready = true;
-    if (record.event == HolderEvent::FAILED) {
-      failedStep = record.value;
-      failedErrno = record.errnum;
-    }
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(intermediate, &status, 0) < 0 && errno == EINTR) {
-  }
-
-  try {
-    if (failedStep >= 0) {
-      failSyscall("start the PID namespace holder: " + std::string(holderStepName(failedStep)), "",
-                  failedErrno);
-    }
-    if (holder <= 0 || !ready) {
-      fail(ErrorCategory::INTERNAL, "the PID namespace holder did not report ready");
-    }
-    std::string source = "/proc/" + std::to_string(holder) + "/ns/pid";
-    if (mount(source.c_str(), pin.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      failSyscall("bind-mount " + source + " onto", pin);
-    }
-    writePidFile(pidFile, holder);
-  } catch (const Error& e) {
-    if (holder > 0) kill(holder, SIGKILL);
-    try {
-      unpinNamespace(pin);
-      removeFile(pidFile);
-    } catch (const Error& cleanup) {
-      log::warn("could not remove the PID namespace pin after a failure",
-                {{"pod", podId}, {"pin", pin}, {"error", cleanup.what()}});
-    }
-    throw e.withContext("pod " + podId);
-  }
-  log::debug("started PID namespace holder", {{"pod", podId}, {"pid", holder}});
-  return PodPidHolder{holder, pin};
-}
-
-std::optional<pid_t> findPodPidHolder(const std::string& namespacesDir, const std::string& podId) {
-  std::string pin = namespacePinPath(namespacesDir, NamespaceKind::PID, podId);
-  auto pid = readPidFile(pidFilePath(namespacesDir, podId));
-  if (!pid) return std::nullopt;
-  if (!sameNamespace("/proc/" + std::to_string(*pid) + "/ns/pid", pin)) return std::nullopt;
-  return pid;
-}
-
-void stopPodPidHolder(const std::string& namespacesDir, const std::string& podId,
-                      std::chrono::milliseconds timeout) {
-  std::string pin = namespacePinPath(namespacesDir, NamespaceKind::PID, podId);
-  if (auto pid = findPodPidHolder(namespacesDir, podId)) {
-    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, *pid, 0));
-    if (pidfd >= 0) {
-      // Checked again through the pidfd's process: a pid reused since the first check is not it.
-      if (sameNamespace("/proc/" + std::to_string(*pid) + "/ns/pid", pin) &&
-          syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0) {
-        // The pidfd turns readable when pid 1 has exited, which the kernel allows only after
-        // every other process of the namespace is gone.
-        struct pollfd pfd = {pidfd, POLLIN, 0};
-        int rc;
-        do {
-          rc = poll(&pfd, 1, static_cast<int>(timeout.count()));
-        } while (rc < 0 && errno == EINTR);
-        if (rc == 0) {
-          close(pidfd);
-          fail(ErrorCategory::DEADLINE_EXCEEDED, "the PID namespace holder of pod " + podId +
-                                                     ", pid " + std::to_string(*pid) +
-                                                     ", did not exit after SIGKILL");
-        }
-      }
-      close(pidfd);
-    }
-    log::debug("stopped PID namespace holder", {{"pod", podId}, {"pid", *pid}});
-  }
-  unpinNamespace(pin);
-  removeFile(pidFilePath(namespacesDir, podId));
 }
 
 }  // namespace crio

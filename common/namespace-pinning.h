@@ -1,4 +1,5 @@
-// Pod namespaces without a pause process: pinning, unpinning, and the PID namespace holder.
+// Pod namespaces without a pause process: pinning and unpinning. The PID namespace holder, which
+// shared PID namespaces need, is in pod-pid-holder.h.
 //
 // A namespace lives as long as something refers to it. For the network, IPC and UTS namespaces
 // of a pod that something is a bind mount of /proc/PID/ns/TYPE of a short-lived child onto a
@@ -7,8 +8,7 @@
 //   NAMESPACES_DIR/netns/POD_ID     network namespace (CNI_NETNS, the OCI spec's path)
 //   NAMESPACES_DIR/ipcns/POD_ID     IPC namespace
 //   NAMESPACES_DIR/utsns/POD_ID     UTS namespace, with the pod's hostname set inside
-//   NAMESPACES_DIR/pidns/POD_ID     PID namespace of the holder process (shared PID only)
-//   NAMESPACES_DIR/pidns/POD_ID.pid the holder's pid, to find it again after a restart
+//   NAMESPACES_DIR/pidns/POD_ID     PID namespace of the holder process (pod-pid-holder.h)
 //
 // NAMESPACES_DIR is made a mount point in a shared peer group of its own (bind-mounted onto
 // itself, then made private, then shared). Runc runs in the host's mount namespace and opens the
@@ -35,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crio {
 
@@ -107,37 +108,11 @@ void unpinPodNamespaces(const std::string& namespacesDir, const std::string& pod
 // crash between creating the mount point and mounting.
 bool isNamespacePinned(const std::string& pinPath, NamespaceKind kind);
 
+// Creates the empty file that a pin is mounted on, with mode 0444. A plain file left by a crash
+// before its mount is reused. Throws ALREADY_EXISTS when a namespace of `kind` is pinned there.
+void createPinFile(const std::string& pinPath, NamespaceKind kind);
+
 // True when both paths refer to the same namespace (same nsfs inode); false if either is absent.
 bool sameNamespace(const std::string& pathA, const std::string& pathB);
-
-// ---------------------------------------------------------------------------------------------
-// The PID namespace holder. Only a pod that shares one PID namespace among its containers
-// (namespace_options.pid = POD) needs it, because a PID namespace cannot outlive its first
-// process: that process is pid 1 inside, and its death kills every other process in it.
-
-struct PodPidHolder {
-  pid_t pid = -1;       // in the daemon's PID namespace
-  std::string pinPath;  // NAMESPACES_DIR/pidns/POD_ID, the path containers join
-};
-
-// Starts the holder: fork, setsid, unshare(CLONE_NEWPID), fork again. The second child is pid 1
-// of the new namespace and idles, reaping the zombies reparented to it. The first child exits,
-// so the holder is in its own session and belongs to no daemon process: it survives a restart
-// of crio-cri. When `cgroupProcsFile` is set (the pod cgroup's cgroup.procs), the holder moves
-// itself there first, so that stopping crio-cri's systemd unit does not kill it. Its namespace
-// is pinned and its pid written to NAMESPACES_DIR/pidns/POD_ID.pid. Throws ALREADY_EXISTS when
-// the pod's holder is running.
-PodPidHolder startPodPidHolder(const std::string& namespacesDir, const std::string& podId,
-                               const std::string& cgroupProcsFile = "");
-
-// The pod's holder after a restart: the pid from the pid file, if /proc/PID/ns/pid is the pinned
-// namespace (so a reused pid is not mistaken for it). nullopt when it is not running.
-std::optional<pid_t> findPodPidHolder(const std::string& namespacesDir, const std::string& podId);
-
-// Kills the holder (SIGKILL, which also kills every process left in its namespace), waits up to
-// `timeout` for it to exit, then unpins the namespace and removes the pid file. Succeeds when
-// it is already gone. Throws DEADLINE_EXCEEDED when it does not exit in time.
-void stopPodPidHolder(const std::string& namespacesDir, const std::string& podId,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace crio

@@ -26,6 +26,19 @@ TEST(OciMountInfo, ParsesOptionalFieldsAndEscapes) {
   EXPECT_EQ(entries[5].mountPoint, "/mnt/with space");
 }
 
+TEST(OciMountInfo, ParsesRootAndType) {
+  auto entries = parseMountInfo(
+      "30 25 0:26 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+      "31 25 0:27 /kubepods /mnt/bound\\040pods rw shared:4 - cgroup2 cgroup2 rw\n"
+      "32 25 0:28 / /mnt/cut rw -\n");
+  ASSERT_EQ(entries.size(), 2u) << "a line without a type is skipped";
+  EXPECT_EQ(entries[0].root, "/");
+  EXPECT_EQ(entries[0].fsType, "cgroup");
+  EXPECT_EQ(entries[1].root, "/kubepods");
+  EXPECT_EQ(entries[1].mountPoint, "/mnt/bound pods");
+  EXPECT_EQ(entries[1].fsType, "cgroup2");
+}
+
 TEST(OciMountInfo, FindsLongestAndLastMount) {
   auto entries = parseMountInfo(TABLE);
   EXPECT_EQ(findContainingMount(entries, "/var/lib/x")->mountPoint, "/");

@@ -67,11 +67,13 @@ std::vector<MountInfoEntry> parseMountInfo(std::string_view text) {
 
     if (fields.size() < 7) continue;
     MountInfoEntry entry;
+    entry.root = unescape(fields[3]);
     entry.mountPoint = unescape(fields[4]);
     size_t i = 6;
     for (; i < fields.size() && fields[i] != "-"; i++)
       entry.optional.emplace_back(fields[i]);
-    if (i == fields.size()) continue;  // no separator: not a mountinfo line
+    if (i + 1 >= fields.size()) continue;  // no separator or type: not a mountinfo line
+    entry.fsType = fields[i + 1];
     entries.push_back(std::move(entry));
   }
   return entries;

@@ -16,8 +16,10 @@ namespace crio::cri::oci {
 constexpr size_t MAX_MOUNTINFO_BYTES = 64 << 20;
 
 struct MountInfoEntry {
+  std::string root;                   // the folder of the file system mounted; escapes decoded
   std::string mountPoint;             // octal escapes (\040) decoded
   std::vector<std::string> optional;  // "shared:1", "master:2"
+  std::string fsType;                 // "cgroup", "cgroup2", "overlay"
 
   bool isShared() const;
   bool isSlave() const;

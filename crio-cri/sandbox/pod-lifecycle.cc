@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <vector>
@@ -12,7 +13,10 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/namespace-pinning.h"
+#include "common/pod-pid-holder.h"
 #include "crio-cri/network/pod-network.h"
+#include "crio-cri/oci/mount-info.h"
+#include "crio-cri/oci/pod-cgroup.h"
 #include "crio-cri/oci/resources.h"
 #include "crio-cri/sandbox/pod-files.h"
 #include "crio-cri/state/state-file.h"
@@ -146,6 +150,34 @@ PodNetworkRequest networkRequest(const PodSandbox& pod) {
   return request;
 }
 
+// A CRI id (int64) as a Linux user or group id.
+uint32_t linuxId(int64_t id, const std::string& field) {
+  if (id < 0 || id >= static_cast<int64_t>(UINT32_MAX)) {
+    fail(ErrorCategory::INVALID_ARGUMENT, "PodSandboxConfig.linux.security_context." + field + " " +
+                                              std::to_string(id) + " is not a valid id");
+  }
+  return static_cast<uint32_t>(id);
+}
+
+// The PID holder joins the pod's cgroups and runs as the pod's user, as a pause container would.
+PodPidHolderOptions pidHolderOptions(const Config& config,
+                                     const runtime::v1::PodSandboxConfig& podConfig) {
+  PodPidHolderOptions options;
+  options.cgroupProcsFiles =
+      oci::podCgroupProcsFiles(effectiveCgroupManager(config), podConfig.linux().cgroup_parent(),
+                               oci::readMountInfo("/proc/self/mountinfo"));
+  const auto& security = podConfig.linux().security_context();
+  if (security.has_run_as_user()) {
+    options.uid = linuxId(security.run_as_user().value(), "run_as_user");
+  }
+  if (security.has_run_as_group()) {
+    options.gid = linuxId(security.run_as_group().value(), "run_as_group");
+  }
+  for (int64_t group : security.supplemental_groups())
+    options.supplementalGroups.push_back(linuxId(group, "supplemental_groups"));
+  return options;
+}
+
 std::string statePath(Daemon& daemon, const std::string& podId) {
   return daemon.podStateDir() + "/" + podId + ".json";
 }
@@ -264,9 +296,10 @@ std::string runPodSandbox(Daemon& daemon, const runtime::v1::RunPodSandboxReques
   pod.utsnsPath = pins.uts;
 
   if (pod.sharedPid()) {
-    // NOTE: the holder stays in crio-cri's cgroup; it is not moved into the pod's cgroup
-    // (cgroup_parent) yet.
-    PodPidHolder holder = startPodPidHolder(config.namespacesDir, pod.id);
+    PodPidHolderOptions holderOptions = pidHolderOptions(config, podConfig);
+    PodPidHolder holder = withContext("start the PID namespace holder", [&]() {
+      return startPodPidHolder(config.namespacesDir, pod.id, holderOptions);
+    });
     rollback.add("stop PID holder", [&]() { stopPodPidHolder(config.namespacesDir, pod.id); });
     pod.pidHolder = holder.pid;
     pod.pidnsPath = holder.pinPath;

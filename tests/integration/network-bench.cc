@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/namespace-pinning.h"
+#include "common/pod-pid-holder.h"
 #include "crio-cri/network/pod-network.h"
 #include "tests/integration/network-support.h"
 

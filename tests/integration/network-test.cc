@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "common/namespace-pinning.h"
+#include "common/pod-pid-holder.h"
 #include "crio-cri/network/pod-network.h"
 #include "tests/integration/network-support.h"
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -377,6 +378,63 @@ TEST_F(PodsTest, PidHolderOnlyWithPodPid) {
   ASSERT_TRUE(stop(sharedId).ok());
   EXPECT_FALSE(fs::exists(pidns));
   EXPECT_FALSE(fs::exists(pidns + ".pid"));
+}
+
+TEST_F(PodsTest, PidHolderTakesPodCgroupAndUser) {
+  // The pod's cgroup in each hierarchy, as the kubelet creates it before RunPodSandbox. Only
+  // the hierarchies that exist take part. The unified one of a hybrid host has no controllers.
+  std::string parent = "/crt-holder-" + std::to_string(getpid());
+  std::vector<std::string> cgroups;
+  for (const char* hierarchy : {"memory", "pids", "unified"}) {
+    std::string dir = std::string("/sys/fs/cgroup/") + hierarchy + parent;
+    if (fs::exists(std::string("/sys/fs/cgroup/") + hierarchy + "/cgroup.procs") &&
+        fs::create_directory(dir)) {
+      cgroups.push_back(dir);
+    }
+  }
+  if (cgroups.empty()) GTEST_SKIP() << "no cgroup hierarchy at /sys/fs/cgroup to test with";
+
+  PodSandboxConfig config = podConfig("holder-ids");
+  config.mutable_linux()->set_cgroup_parent(parent);
+  auto* security = config.mutable_linux()->mutable_security_context();
+  security->mutable_namespace_options()->set_pid(runtime::v1::POD);
+  security->mutable_run_as_user()->set_value(1234);
+  security->mutable_run_as_group()->set_value(5678);
+  security->add_supplemental_groups(5679);
+  std::string id = run(config);
+  ASSERT_FALSE(id.empty());
+  int holder = record(id)["pidHolder"];
+  ASSERT_GT(holder, 0);
+  std::string proc = "/proc/" + std::to_string(holder);
+
+  std::string membership = readFile(proc + "/cgroup");
+  for (const auto& dir : cgroups) {
+    std::string hierarchy = dir.substr(std::string("/sys/fs/cgroup/").size());
+    hierarchy = hierarchy.substr(0, hierarchy.find('/'));
+    std::string line = (hierarchy == "unified" ? "::" : ":" + hierarchy + ":") + parent + "\n";
+    EXPECT_NE(membership.find(line), std::string::npos) << line << " not in " << membership;
+  }
+  std::string status = readFile(proc + "/status");
+  EXPECT_NE(status.find("Uid:\t1234\t1234\t1234\t1234\n"), std::string::npos) << status;
+  EXPECT_NE(status.find("Gid:\t5678\t5678\t5678\t5678\n"), std::string::npos) << status;
+  EXPECT_NE(status.find("Groups:\t5679"), std::string::npos) << status;
+  EXPECT_TRUE(fs::is_empty(proc + "/root")) << "the holder shows the host's files";
+
+  removeNow(id);
+  for (const auto& dir : cgroups)
+    EXPECT_EQ(rmdir(dir.c_str()), 0) << dir << ": " << strerror(errno);
+}
+
+TEST_F(PodsTest, PidHolderRejectsInvalidUser) {
+  PodSandboxConfig config = podConfig("holder-bad-user");
+  auto* security = config.mutable_linux()->mutable_security_context();
+  security->mutable_namespace_options()->set_pid(runtime::v1::POD);
+  security->mutable_run_as_user()->set_value(-1);
+  grpc::Status s = tryRun(config);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("run_as_user -1"), std::string::npos) << s.error_message();
+  EXPECT_TRUE(list().empty());
+  EXPECT_EQ(countEntries(suite_->root() + "/run/crio/ns/pidns"), 0u);
 }
 
 TEST_F(PodsTest, ListFiltersByLabelStateAndId) {
