@@ -35,6 +35,13 @@ bool isDeadOrZombie(pid_t pid) {
   return stat.empty() || end == std::string::npos || stat.substr(end + 2, 1) == "Z";
 }
 
+// Options naming only the built crio-pod-init.
+PodPidHolderOptions initOnly() {
+  PodPidHolderOptions options;
+  options.initProgram = CRIO_POD_INIT;
+  return options;
+}
+
 class PodPidHolderTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -66,7 +73,7 @@ class PodPidHolderTest : public ::testing::Test {
 
 TEST_F(PodPidHolderTest, PidHolderIsInitOfItsNamespace) {
   pods_.push_back("pod-pid");
-  PodPidHolder holder = startPodPidHolder(dir_, "pod-pid");
+  PodPidHolder holder = startPodPidHolder(dir_, "pod-pid", initOnly());
   ASSERT_GT(holder.pid, 0);
   EXPECT_EQ(holder.pinPath, dir_ + "/pidns/pod-pid");
   EXPECT_TRUE(isNamespacePinned(holder.pinPath, NamespaceKind::PID));
@@ -79,7 +86,7 @@ TEST_F(PodPidHolderTest, PidHolderIsInitOfItsNamespace) {
   EXPECT_NE(getsid(holder.pid), getsid(0));
 
   try {
-    startPodPidHolder(dir_, "pod-pid");
+    startPodPidHolder(dir_, "pod-pid", initOnly());
     FAIL() << "second holder started";
   } catch (const Error& e) {
     EXPECT_EQ(e.category(), ErrorCategory::ALREADY_EXISTS);
@@ -99,7 +106,7 @@ TEST_F(PodPidHolderTest, PidHolderSurvivesItsStarter) {
   pid_t starter = fork();
   if (starter == 0) {
     try {
-      startPodPidHolder(dir_, "pod-pid-survive");
+      startPodPidHolder(dir_, "pod-pid-survive", initOnly());
       _exit(0);
     } catch (...) {
       _exit(1);
@@ -119,7 +126,7 @@ TEST_F(PodPidHolderTest, PidHolderSurvivesItsStarter) {
 
 TEST_F(PodPidHolderTest, PidHolderReapsOrphans) {
   pods_.push_back("pod-pid-reap");
-  PodPidHolder holder = startPodPidHolder(dir_, "pod-pid-reap");
+  PodPidHolder holder = startPodPidHolder(dir_, "pod-pid-reap", initOnly());
   // The subshell exits at once, so its background sleep is reparented to the holder.
   ProcessRequest run;
   run.path = "/usr/bin/nsenter";
@@ -151,7 +158,7 @@ TEST_F(PodPidHolderTest, PidHolderReapsOrphans) {
 
 TEST_F(PodPidHolderTest, FindIgnoresReusedPid) {
   pods_.push_back("pod-pid-reused");
-  PodPidHolder holder = startPodPidHolder(dir_, "pod-pid-reused");
+  PodPidHolder holder = startPodPidHolder(dir_, "pod-pid-reused", initOnly());
   // A pid file naming some other live process, as after a pid wrap-around.
   std::ofstream(holder.pinPath + ".pid") << getpid() << "\n";
   EXPECT_EQ(findPodPidHolder(dir_, "pod-pid-reused"), std::nullopt);
@@ -161,7 +168,7 @@ TEST_F(PodPidHolderTest, FindIgnoresReusedPid) {
 
 TEST_F(PodPidHolderTest, PidHolderHasEmptyRootAndPodIds) {
   pods_.push_back("pod-pid-ids");
-  PodPidHolderOptions options;
+  PodPidHolderOptions options = initOnly();
   options.uid = 1234;
   options.gid = 5678;
   options.supplementalGroups = {5679, 5680};
@@ -201,7 +208,7 @@ TEST_F(PodPidHolderTest, PidHolderJoinsCgroups) {
   }
   ASSERT_TRUE(fs::create_directory(cgroup));
   pods_.push_back("pod-pid-cgroup");
-  PodPidHolderOptions options;
+  PodPidHolderOptions options = initOnly();
   options.cgroupProcsFiles = {cgroup + "/cgroup.procs"};
   PodPidHolder holder = startPodPidHolder(dir_, "pod-pid-cgroup", options);
   EXPECT_NE(readFile(cgroup + "/cgroup.procs"), "");

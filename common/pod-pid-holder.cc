@@ -1,6 +1,7 @@
 #include "common/pod-pid-holder.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/namespace-pinning.h"
+#include "common/pod-init-report.h"
 
 namespace crio {
 
@@ -25,33 +27,11 @@ namespace {
 
 // How long startPodPidHolder waits for the holder to report that it is ready.
 constexpr auto HOLDER_START_TIMEOUT = std::chrono::seconds(10);
+// Highest capability number tried when emptying the bounding set; numbers the kernel does not
+// have fail with EINVAL and are skipped.
+constexpr int CAP_LAST_CAP_GUESS = 63;
 // Bound on the pid file read back after a restart: a decimal pid and a newline.
 constexpr size_t MAX_PID_FILE_BYTES = 32;
-
-// The PID holder's report to startPodPidHolder: fixed-size records on a pipe, each smaller than
-// PIPE_BUF so that a write is atomic.
-
-enum class HolderEvent : int { PID, READY, FAILED };
-enum class HolderStep : int {
-  SETSID,
-  UNSHARE,
-  FORK,
-  CGROUP,
-  DEV_NULL,
-  MOUNT_NAMESPACE,
-  EMPTY_ROOT,
-  GROUPS,
-  GID,
-  UID,
-  DUMPABLE
-};
-
-struct HolderRecord {
-  HolderEvent event;
-  int value;   // the pid for PID, the HolderStep for FAILED
-  int errnum;  // errno for FAILED
-  int index;   // for a failed CGROUP step, which of the cgroup.procs files
-};
 
 void sendRecord(int fd, HolderEvent event, int value, int errnum, int index = 0) {
   HolderRecord record{event, value, errnum, index};
@@ -61,6 +41,8 @@ void sendRecord(int fd, HolderEvent event, int value, int errnum, int index = 0)
 
 // Inputs of the holder, prepared before the fork because the child may not allocate.
 struct HolderPlan {
+  int initProgramFd = -1;         // crio-pod-init, opened before the holder's root is emptied
+  std::vector<int> namespaceFds;  // the pod's namespaces to join
   std::vector<const char*> cgroupProcsFiles;
   const char* emptyRootMountPoint = nullptr;
   bool changeIds = false;
@@ -93,6 +75,12 @@ std::string_view holderStepName(int step) {
       return "setresuid";
     case HolderStep::DUMPABLE:
       return "prctl(PR_SET_DUMPABLE)";
+    case HolderStep::EXEC:
+      return "execute crio-pod-init";
+    case HolderStep::SETNS:
+      return "join the pod's namespace";
+    case HolderStep::CAPABILITIES:
+      return "drop capabilities";
   }
   return "start";
 }
@@ -117,11 +105,34 @@ void isolateRoot(int reportFd, const char* mountPoint) {
   }
 }
 
-// Pid 1 of the pod's PID namespace: reaps orphans until it is killed. Signals sent from the
-// parent namespace other than SIGKILL and SIGSTOP are blocked, so only SIGKILL stops it.
-// TODO(security): a container of the pod with CAP_SYS_PTRACE can read this copy of the daemon's
-// memory and environment through /proc/1/mem and /proc/1/environ. Executing a small program here
-// would leave nothing of the daemon to read.
+// Empties the capability bounding set, while the holder still has CAP_SETPCAP: root then gains
+// nothing back at the exec. The holder's own sets are emptied by clearCapabilities().
+void dropBoundingSet(int reportFd) {
+  for (int capability = 0; capability <= CAP_LAST_CAP_GUESS; ++capability) {
+    if (prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0 && errno != EINVAL) {
+      holderFailed(reportFd, HolderStep::CAPABILITIES, capability);
+    }
+  }
+}
+
+// Empties the effective, permitted and inheritable sets and sets no_new_privs. A process of the
+// pod that takes control of the holder (with ptrace) then has no privilege the pod lacks.
+void clearCapabilities(int reportFd) {
+  struct {
+    uint32_t version;
+    int pid;
+  } header{_LINUX_CAPABILITY_VERSION_3, 0};
+  struct {
+    uint32_t effective, permitted, inheritable;
+  } data[2] = {};
+  if (syscall(SYS_capset, &header, data) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    holderFailed(reportFd, HolderStep::CAPABILITIES);
+  }
+}
+
+// Prepares pid 1 of the pod's PID namespace, then executes crio-pod-init in its place: a fresh
+// program leaves no copy of the daemon's memory or environment for a container of the pod to
+// read through /proc/1/mem or /proc/1/environ. crio-pod-init reports ready and reaps orphans.
 [[noreturn]] void holderMain(int reportFd, const HolderPlan& plan) {
   // Keeps no folder of the daemon busy. The root always exists, so the result is not checked.
   int ignored = chdir("/");
@@ -139,7 +150,13 @@ void isolateRoot(int reportFd, const char* mountPoint) {
   dup2(devNull, 1);
   dup2(devNull, 2);
   prctl(PR_SET_NAME, "crio-pod-init", 0, 0, 0);
+  for (size_t i = 0; i < plan.namespaceFds.size(); ++i) {
+    if (setns(plan.namespaceFds[i], 0) != 0) {
+      holderFailed(reportFd, HolderStep::SETNS, static_cast<int>(i));
+    }
+  }
   isolateRoot(reportFd, plan.emptyRootMountPoint);
+  dropBoundingSet(reportFd);
 
   // The raw system calls change this thread only, which is all there is after fork. Dropping
   // from root to another user clears every capability.
@@ -157,23 +174,28 @@ void isolateRoot(int reportFd, const char* mountPoint) {
   // A copy of the daemon's memory must not be readable by a container process of the same user.
   // The kernel makes a process that changed its ids non-dumpable only when fs.suid_dumpable is 0.
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) holderFailed(reportFd, HolderStep::DUMPABLE);
+  clearCapabilities(reportFd);
 
+  // Signals sent from the parent namespace other than SIGKILL and SIGSTOP stay blocked, so only
+  // SIGKILL stops the holder. The mask survives the exec.
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);
-  sendRecord(reportFd, HolderEvent::READY, 0, 0);
-  // Drops every descriptor inherited from the daemon, the report pipe included.
-  syscall(SYS_close_range, 3, ~0U, 0);
 
-  sigset_t childSignal;
-  sigemptyset(&childSignal);
-  sigaddset(&childSignal, SIGCHLD);
-  while (true) {
-    siginfo_t info;
-    sigwaitinfo(&childSignal, &info);
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
+  // The report pipe becomes fd 3 (inherited), the program fd 4 (closed by the exec), and every
+  // other descriptor inherited from the daemon is closed.
+  int report = fcntl(reportFd, F_DUPFD, 16);
+  int program = fcntl(plan.initProgramFd, F_DUPFD_CLOEXEC, 16);
+  if (report < 0 || program < 0 || dup2(report, POD_INIT_REPORT_FD) < 0 ||
+      dup3(program, POD_INIT_REPORT_FD + 1, O_CLOEXEC) < 0) {
+    holderFailed(reportFd, HolderStep::EXEC);
   }
+  syscall(SYS_close_range, POD_INIT_REPORT_FD + 2, ~0U, 0);
+  char name[] = "crio-pod-init";
+  char* argv[] = {name, nullptr};
+  char* envp[] = {nullptr};
+  syscall(SYS_execveat, POD_INIT_REPORT_FD + 1, "", argv, envp, AT_EMPTY_PATH);
+  holderFailed(POD_INIT_REPORT_FD, HolderStep::EXEC);
 }
 
 std::string pidFilePath(const std::string& namespacesDir, const std::string& podId) {
@@ -233,9 +255,34 @@ PodPidHolder startPodPidHolder(const std::string& namespacesDir, const std::stri
   removeFile(pidFile);
   createPinFile(pin, NamespaceKind::PID);
 
+  if (options.initProgram.empty() || options.initProgram[0] != '/') {
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         "the PID namespace holder needs the absolute path of crio-pod-init, got \"" +
+             options.initProgram + "\"");
+  }
   HolderPlan plan;
+  plan.initProgramFd = open(options.initProgram.c_str(), O_RDONLY | O_CLOEXEC);
+  if (plan.initProgramFd < 0) {
+    failSyscall("open the PID namespace holder's program", options.initProgram);
+  }
+  struct ProgramFd {
+    int fd;
+    ~ProgramFd() { close(fd); }
+  } programFd{plan.initProgramFd};
   for (const auto& file : options.cgroupProcsFiles)
     plan.cgroupProcsFiles.push_back(file.c_str());
+  struct NamespaceFds {
+    std::vector<int>& fds;
+    ~NamespaceFds() {
+      for (int fd : fds)
+        close(fd);
+    }
+  } namespaceFds{plan.namespaceFds};
+  for (const auto& path : options.joinNamespaces) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) failSyscall("open the pod's namespace", path);
+    plan.namespaceFds.push_back(fd);
+  }
   // Any existing folder serves as the mount point, in the holder's own mount namespace.
   std::string pinFolder = namespacesDir + "/" + std::string(namespaceFolder(NamespaceKind::PID));
   plan.emptyRootMountPoint = pinFolder.c_str();

@@ -26,10 +26,15 @@ struct PodPidHolder {
 constexpr size_t MAX_HOLDER_GROUPS = 65536;
 
 struct PodPidHolderOptions {
+  // Absolute path of crio-pod-init, the program the holder executes once it is set up.
+  std::string initProgram;
+  // The pod's pinned network, IPC and UTS namespaces (paths), which the holder joins, so that a
+  // process of the pod that takes control of it gains no namespace of the host.
+  std::vector<std::string> joinNamespaces;
   // cgroup.procs files of the pod's cgroups, which the holder joins first. Each must exist.
   std::vector<std::string> cgroupProcsFiles;
   // The pod's run_as_user, run_as_group and supplemental_groups. When any is set, the holder
-  // takes them (an unset id is 0) and loses every capability with a user other than root.
+  // takes them (an unset id is 0). It gives up every capability either way.
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
   std::vector<gid_t> supplementalGroups;
@@ -38,11 +43,13 @@ struct PodPidHolderOptions {
 // Starts the holder: fork, setsid, unshare(CLONE_NEWPID), fork again. The second child is pid 1
 // of the new namespace and idles, reaping the zombies reparented to it. The first child exits,
 // so the holder is in its own session and belongs to no daemon process: it survives a restart
-// of crio-cri. Before it idles, the holder joins the cgroups of `options` and moves to a mount
-// namespace of its own whose root is an empty tmpfs. Then it takes the ids of `options` and
-// makes itself non-dumpable. Its namespace is pinned and its pid written to
-// NAMESPACES_DIR/pidns/POD_ID.pid. Throws ALREADY_EXISTS when the pod's holder is running, and
-// the failed step with its errno (and file) when the holder could not start.
+// of crio-cri. Before it idles, the holder joins the cgroups and namespaces of `options` and
+// moves to a mount namespace of its own whose root is an empty tmpfs. Then it takes the ids of
+// `options`, gives up every capability (bounding set included) and executes
+// options.initProgram (crio-pod-init), which reports ready and reaps orphans. Its namespace is
+// pinned and its pid written to NAMESPACES_DIR/pidns/POD_ID.pid. Throws ALREADY_EXISTS when the
+// pod's holder is running, and the failed step with its errno (and file) when the holder could not
+// start.
 PodPidHolder startPodPidHolder(const std::string& namespacesDir, const std::string& podId,
                                const PodPidHolderOptions& options = {});
 

@@ -24,6 +24,12 @@ std::vector<uid_t> imagedUids(const Config& config) {
 
 }  // namespace
 
+std::string podInitProgram() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "/usr/bin/crio-pod-init" : (self.parent_path() / "crio-pod-init").string();
+}
+
 std::vector<std::string> monitorPrograms(const Config& config) {
   std::vector<std::string> programs;
   std::error_code ec;

@@ -30,6 +30,10 @@ constexpr unsigned WORKER_THREADS = 16;
 // next to crio-cri's own executable).
 std::vector<std::string> monitorPrograms(const Config& config);
 
+// The path of crio-pod-init, pid 1 of a pod's shared PID namespace: beside crio-cri, in an
+// installation as in a build tree.
+std::string podInitProgram();
+
 class Daemon {
  public:
   Daemon(Config config, MonitorLauncher launcher);

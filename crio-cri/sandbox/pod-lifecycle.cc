@@ -163,6 +163,7 @@ uint32_t linuxId(int64_t id, const std::string& field) {
 PodPidHolderOptions pidHolderOptions(const Config& config,
                                      const runtime::v1::PodSandboxConfig& podConfig) {
   PodPidHolderOptions options;
+  options.initProgram = podInitProgram();
   options.cgroupProcsFiles =
       oci::podCgroupProcsFiles(effectiveCgroupManager(config), podConfig.linux().cgroup_parent(),
                                oci::readMountInfo("/proc/self/mountinfo"));
@@ -297,6 +298,9 @@ std::string runPodSandbox(Daemon& daemon, const runtime::v1::RunPodSandboxReques
 
   if (pod.sharedPid()) {
     PodPidHolderOptions holderOptions = pidHolderOptions(config, podConfig);
+    for (const std::string& path : {pod.netnsPath, pod.ipcnsPath, pod.utsnsPath}) {
+      if (!path.empty()) holderOptions.joinNamespaces.push_back(path);
+    }
     PodPidHolder holder = withContext("start the PID namespace holder", [&]() {
       return startPodPidHolder(config.namespacesDir, pod.id, holderOptions);
     });

@@ -177,6 +177,29 @@ TEST_F(ContainerConfigTest, SharedPidHolderShowsNoHostFiles) {
   EXPECT_EQ(root.stdout(), "/proc/1/cwd/:\n\n/proc/1/root/:\n") << "files behind the holder";
   auto mounts = exec(id, {"/bin/busybox", "cat", "/proc/1/mountinfo"});
   EXPECT_EQ(std::count(mounts.stdout().begin(), mounts.stdout().end(), '\n'), 1) << mounts.stdout();
+
+  // The holder is a fresh program: nothing of crio-cri's environment or memory is left to read.
+  auto environ = exec(id, {"/bin/busybox", "cat", "/proc/1/environ"});
+  EXPECT_EQ(environ.stdout(), "") << "the holder has an environment";
+  // It has no capability left, in any set, and no_new_privs.
+  auto status = exec(id, {"/bin/busybox", "cat", "/proc/1/status"});
+  for (const char* set :
+       {"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000",
+        "CapBnd:\t0000000000000000", "NoNewPrivs:\t1"}) {
+    EXPECT_NE(status.stdout().find(set), std::string::npos) << set << "\n" << status.stdout();
+  }
+  // It is in the pod's network, IPC and UTS namespaces. This pod uses the host's network (and
+  // so its UTS namespace), so only the IPC namespace differs from the host's.
+  for (const char* kind : {"net", "ipc", "uts"}) {
+    std::string path = std::string("/proc/self/ns/") + kind;
+    auto own = exec(id, {"/bin/busybox", "readlink", path});
+    auto holder = exec(id, {"/bin/busybox", "readlink", std::string("/proc/1/ns/") + kind});
+    EXPECT_EQ(own.stdout(), holder.stdout()) << kind;
+  }
+  char hostIpc[64] = {};
+  ASSERT_GT(readlink("/proc/self/ns/ipc", hostIpc, sizeof(hostIpc) - 1), 0);
+  auto holderIpc = exec(id, {"/bin/busybox", "readlink", "/proc/1/ns/ipc"});
+  EXPECT_NE(holderIpc.stdout(), std::string(hostIpc) + "\n");
   EXPECT_TRUE(remove(id).ok());
 }
 
