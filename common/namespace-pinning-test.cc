@@ -364,11 +364,11 @@ TEST_F(NamespacePinningTest, WorksUnderCriSeccompFilter) {
   pods_.push_back("pod-seccomp-gone");
   std::string error = underCriSeccompFilter([&]() {
     pinPodNamespaces(r);
-    startPodPidHolder(dir_, "pod-seccomp");
+    startPodPidHolder(dir_, "pod-seccomp", PodPidHolderOptions{CRIO_POD_INIT});
     PodNamespaceRequest gone = r;
     gone.podId = "pod-seccomp-gone";
     pinPodNamespaces(gone);
-    startPodPidHolder(dir_, "pod-seccomp-gone");
+    startPodPidHolder(dir_, "pod-seccomp-gone", PodPidHolderOptions{CRIO_POD_INIT});
     stopPodPidHolder(dir_, "pod-seccomp-gone");
     unpinPodNamespaces(dir_, "pod-seccomp-gone");
   });

@@ -137,7 +137,7 @@ int run(int iterations) {
       record("DEL + loopback DEL + unpin", delMs + loDelMs + unpinMs);
 
       auto holderStart = Clock::now();
-      PodPidHolder holder = startPodPidHolder(nsDir, pod);
+      PodPidHolder holder = startPodPidHolder(nsDir, pod, PodPidHolderOptions{CRIO_POD_INIT});
       record("PID holder start", millisecondsSince(holderStart));
       if (i == 0) {
         printf("PID holder memory (forked from this benchmark): %s\n",

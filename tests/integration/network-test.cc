@@ -223,7 +223,7 @@ TEST_F(NetworkTest, DeleteAfterRestartUsesCacheWithoutConfig) {
     pinRequest.podId = "pod-restart";
     pinRequest.hostname = "crt-restart";
     pinPodNamespaces(pinRequest);
-    startPodPidHolder(nsDir(), "pod-restart");
+    startPodPidHolder(nsDir(), "pod-restart", PodPidHolderOptions{CRIO_POD_INIT});
     cri::setUpPodNetwork(settings_, r);
   });
   ASSERT_EQ(error, "");
