@@ -736,6 +736,25 @@ TEST_F(ContainersTest, InterruptedCreateIsCleanedAtStart) {
   EXPECT_FALSE(fs::exists(socket));
 }
 
+// CreateContainer carries a copy of the pod's config in sandbox_config. The fixture's pod is not
+// privileged, so a copy that marks it privileged must not yield a privileged container.
+TEST_F(ContainersTest, PodRecordDecidesPrivilege) {
+  auto privilegedConfig = config("claims-privileged", {"/bin/busybox", "sleep", "1000"});
+  privilegedConfig.mutable_linux()->mutable_security_context()->set_privileged(true);
+
+  PodSandboxConfig recorded = podConfig_;
+  podConfig_.mutable_linux()->mutable_security_context()->set_privileged(true);
+  std::string id;
+  auto created = create(privilegedConfig, &id);
+  podConfig_ = recorded;
+
+  EXPECT_EQ(created.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << "a container of an unprivileged pod was created privileged";
+  if (created.ok()) {
+    EXPECT_TRUE(remove(id).ok());
+  }
+}
+
 TEST_F(ContainersTest, BadRequestsLeaveNothingBehind) {
   std::string id;
   EXPECT_EQ(create(config("x", {"/bin/sh"}), &id, std::string(64, 'f')).error_code(),
