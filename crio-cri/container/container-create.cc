@@ -174,8 +174,7 @@ const oci::HostFacts& hostFacts() {
 }
 
 std::string createContainer(Daemon& daemon, const std::string& podId,
-                            const runtime::v1::ContainerConfig& config,
-                            const runtime::v1::PodSandboxConfig& podConfig) {
+                            const runtime::v1::ContainerConfig& config) {
   if (!config.has_metadata() || config.metadata().name().empty()) {
     fail(ErrorCategory::INVALID_ARGUMENT, "CreateContainer: config.metadata.name is required");
   }
@@ -220,13 +219,14 @@ std::string createContainer(Daemon& daemon, const std::string& podId,
                                    {"image", image->id}});
 
   Rollback rollback;
-  StoredLayer layer =
-      withContext("create container layer", [&]() { return createLayer(daemon, c.id, image->id); });
-  rollback.add([&daemon, id = c.id]() { removeStoredLayer(daemon, id); });
-
+  // The bundle folder comes first: after a crash, a folder without a record is what the restart
+  // cleanup looks for, and it then also removes the layer.
   fs::create_directories(c.bundleDir);
   fs::permissions(c.bundleDir, fs::perms::owner_all, fs::perm_options::replace);
   rollback.add([dir = c.bundleDir]() { fs::remove_all(dir); });
+  StoredLayer layer =
+      withContext("create container layer", [&]() { return createLayer(daemon, c.id, image->id); });
+  rollback.add([&daemon, id = c.id]() { removeStoredLayer(daemon, id); });
   fs::create_directories(c.rootfsDir);
   withContext("mount the root filesystem", [&]() {
     mountOverlay({layer.lowerDirs, layer.upperDir, layer.workDir}, c.rootfsDir);
@@ -241,7 +241,7 @@ std::string createContainer(Daemon& daemon, const std::string& podId,
   inputs.containerId = c.id;
   inputs.sandboxId = pod.id;
   inputs.container = &config;
-  inputs.sandbox = &podConfig;
+  inputs.sandbox = &pod.config;
   inputs.imageConfig = imageConfig;
   inputs.rootfsPath = c.rootfsDir;
   inputs.containerDir = c.bundleDir;

@@ -24,10 +24,11 @@ constexpr const char* MONITOR_LOST_REASON = "MonitorLost";
 // Creates the container; returns its id. NOT_FOUND for an unknown pod or image,
 // FAILED_PRECONDITION for a pod that is not ready, ALREADY_EXISTS for a (name, attempt) the pod
 // already has, INVALID_ARGUMENT for a request without metadata or image. On any failure nothing
-// is left behind: no layer, mount, bundle, monitor or record.
+// is left behind: no layer, mount, bundle, monitor or record. The pod's settings (privilege,
+// namespaces, cgroup parent) come from crio-cri's record of the pod, never from the request's
+// sandbox_config, which a client could set to anything.
 std::string createContainer(Daemon& daemon, const std::string& podId,
-                            const runtime::v1::ContainerConfig& config,
-                            const runtime::v1::PodSandboxConfig& podConfig);
+                            const runtime::v1::ContainerConfig& config);
 
 void startContainer(Daemon& daemon, const std::string& id);
 
