@@ -121,10 +121,32 @@ std::string lookupInPath(const std::string& name) {
            "]");
 }
 
-bool commandLineMentions(pid_t pid, const std::string& text) {
+std::string commandLine(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-  std::string cmdline((std::istreambuf_iterator<char>(in)), {});
-  return cmdline.find(text) != std::string::npos;
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+bool commandLineMentions(pid_t pid, const std::string& text) {
+  return commandLine(pid).find(text) != std::string::npos;
+}
+
+// The monitor (not a --cleanup run) of container `id`: a process whose arguments hold
+// "--container-id ID" and "--bundle". Returns 0 when there is none. Reads every /proc/PID, so it
+// serves only the rare cleanup of an interrupted create.
+pid_t findMonitorProcess(const std::string& id) {
+  std::string idArgument = std::string("--container-id") + '\0' + id + '\0';
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(name));
+    std::string cmdline = commandLine(pid);
+    if (cmdline.find(idArgument) != std::string::npos &&
+        cmdline.find(std::string("--bundle") + '\0') != std::string::npos) {
+      return pid;
+    }
+  }
+  return 0;
 }
 
 // The handler the container runs under; an empty name (a leftover without a record) means the
@@ -257,8 +279,14 @@ void endMonitor(Daemon& daemon, const Container& c) {
   }
   forgetMonitor(daemon, c.id);
   // The pid may belong to another process by now (a monitor that died long ago): only a process
-  // whose command line names this container is killed.
-  if (c.monitorPid > 0 && commandLineMentions(c.monitorPid, c.id)) kill(c.monitorPid, SIGKILL);
+  // whose command line names this container is killed. A create interrupted by a crash left no
+  // record of the pid, so the monitor is looked for.
+  pid_t monitorPid = c.monitorPid > 0 ? c.monitorPid : findMonitorProcess(c.id);
+  if (monitorPid > 0 && commandLineMentions(monitorPid, c.id)) kill(monitorPid, SIGKILL);
+  // A monitor killed with SIGKILL leaves its socket files behind.
+  std::error_code ec;
+  for (const char* suffix : {"", ".console"})
+    fs::remove(c.monitorSocket + suffix, ec);
   // The container does not end with its monitor.
   deleteWithoutMonitor(daemon, c);
 }

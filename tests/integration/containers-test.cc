@@ -736,6 +736,38 @@ TEST_F(ContainersTest, InterruptedCreateIsCleanedAtStart) {
   EXPECT_FALSE(fs::exists(socket));
 }
 
+// The same with a monitor that does not answer (stopped here; a monitor still inside `runtime
+// create` refuses delete() the same way): crio-cri finds it without a record, kills it, and
+// deletes the container through the runtime.
+TEST_F(ContainersTest, InterruptedCreateWithStuckMonitorIsCleaned) {
+  std::string id;
+  ASSERT_TRUE(create(config("stuck", {"/bin/sh"}), &id).ok());
+  std::string recordPath = suite_->root() + "/var/lib/crio/cri/containers/" + id + ".json";
+  int monitorPid = nlohmann::json::parse(readAll(recordPath))["monitorPid"].get<int>();
+  ASSERT_GT(monitorPid, 0);
+  suite_->daemon("crio-cri")->kill9();
+  suite_->forget("crio-cri");
+  fs::remove(recordPath);
+  ASSERT_EQ(kill(monitorPid, SIGSTOP), 0);
+
+  suite_->startCri();
+  ASSERT_TRUE(waitReconnected());
+  std::string bundle = suite_->root() + "/run/crio/containers/" + id;
+  std::string socket = suite_->root() + "/run/crio/monitors/" + id.substr(0, 32) + ".sock";
+  // The monitor's state() call times out after 10 s before the kill.
+  auto deadline = std::chrono::steady_clock::now() + 40s;
+  while ((fs::exists(bundle) || fs::exists("/proc/" + std::to_string(monitorPid))) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_FALSE(fs::exists(bundle));
+  std::string stat = readAll("/proc/" + std::to_string(monitorPid) + "/stat");
+  EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos) << "monitor left: " << stat;
+  EXPECT_FALSE(fs::exists(socket));
+  EXPECT_FALSE(fs::exists(suite_->root() + "/run/crio/runtimes/runc/" + id));
+  EXPECT_TRUE(mountsBelowRoot().empty());
+}
+
 // CreateContainer carries a copy of the pod's config in sandbox_config. The fixture's pod is not
 // privileged, so a copy that marks it privileged must not yield a privileged container.
 TEST_F(ContainersTest, PodRecordDecidesPrivilege) {
