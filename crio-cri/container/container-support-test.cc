@@ -51,6 +51,10 @@ TEST(ContainerLogPath, StaysInsideLogDirectory) {
     EXPECT_CRIO_ERROR(containerLogPath("/var/log/pods/p", hostile), ErrorCategory::INVALID_ARGUMENT,
                       "must be a path relative to the pod's");
   }
+  for (const char* folder : {".", "c/", "c/."}) {
+    EXPECT_CRIO_ERROR(containerLogPath("/var/log/pods/p", folder), ErrorCategory::INVALID_ARGUMENT,
+                      "must name a file");
+  }
   EXPECT_CRIO_ERROR(containerLogPath("logs", "c/0.log"), ErrorCategory::INVALID_ARGUMENT,
                     "log_directory \"logs\" is not an absolute path");
 }
@@ -64,6 +68,9 @@ TEST(StopSignal, RequestImageThenSigterm) {
   config.set_stop_signal(runtime::v1::SIGNAL_SIGINT);
   EXPECT_EQ(stopSignalFor(config, "SIGQUIT"), SIGINT);
   EXPECT_EQ(stopSignalFor(config, "not-a-signal"), SIGINT);
+  config.set_stop_signal(static_cast<runtime::v1::Signal>(99));
+  EXPECT_CRIO_ERROR(stopSignalFor(config, ""), ErrorCategory::INVALID_ARGUMENT,
+                    "stop_signal 99 (not a value");
   config.clear_stop_signal();
   EXPECT_EQ(stopSignalFor(config, "not-a-signal"), SIGTERM);
 }

@@ -72,6 +72,11 @@ std::string containerLogPath(const std::string& logDirectory, const std::string&
   for (const auto& part : std::filesystem::path(logPath)) {
     if (part == "..") escapes = true;
   }
+  std::string last = std::filesystem::path(logPath).filename().string();
+  if (!escapes && (last.empty() || last == ".")) {
+    fail(ErrorCategory::INVALID_ARGUMENT,
+         "log_path " + oci::quoteValue(logPath) + " must name a file, not a folder");
+  }
   if (escapes) {
     fail(ErrorCategory::INVALID_ARGUMENT,
          "log_path " + oci::quoteValue(logPath) +
@@ -84,10 +89,13 @@ int stopSignalFor(const runtime::v1::ContainerConfig& config, const std::string&
   if (config.stop_signal() != runtime::v1::SIGNAL_RUNTIME_DEFAULT) {
     std::string name = runtime::v1::Signal_Name(config.stop_signal());
     if (name.rfind("SIGNAL_", 0) == 0) name = name.substr(7);
-    int signal = parseSignal(name);
+    int signal = name.empty() ? 0 : parseSignal(name);
     if (signal == 0) {
+      std::string shown = name.empty() ? std::to_string(config.stop_signal()) +
+                                             " (not a value of the CRI's Signal enum)"
+                                       : name;
       fail(ErrorCategory::INVALID_ARGUMENT,
-           "stop_signal " + name + " is not a valid signal on this host");
+           "stop_signal " + shown + " is not a valid signal on this host");
     }
     return signal;
   }

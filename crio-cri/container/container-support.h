@@ -28,8 +28,9 @@ const oci::HostFacts& hostFacts();
 
 // Returns the CRI log file of a container: the pod's log_directory joined with the container's
 // log_path. Returns "" when either is empty (the container then has no log). Throws
-// INVALID_ARGUMENT when log_directory is not absolute, or log_path is absolute or has a ".."
-// component, because the file must stay inside the directory the kubelet reads and rotates.
+// INVALID_ARGUMENT when log_directory is not absolute, or log_path is absolute, has a ".."
+// component (the file must stay inside the directory the kubelet reads and rotates) or names a
+// folder.
 std::string containerLogPath(const std::string& logDirectory, const std::string& logPath);
 
 // The request's stop signal if it names one, else the image's StopSignal ("SIGQUIT", "QUIT" or
