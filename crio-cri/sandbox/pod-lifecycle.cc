@@ -1,5 +1,6 @@
 #include "crio-cri/sandbox/pod-lifecycle.h"
 
+#include <arpa/inet.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -8,6 +9,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "common/error.h"
@@ -103,9 +106,47 @@ void validateConfig(const runtime::v1::PodSandboxConfig& config) {
   if (metadata.uid().empty()) {
     fail(ErrorCategory::INVALID_ARGUMENT, "PodSandboxConfig.metadata.uid is empty");
   }
-  if (config.linux().security_context().namespace_options().network() == runtime::v1::CONTAINER) {
+  const auto& namespaces = config.linux().security_context().namespace_options();
+  auto requireMode = [](runtime::v1::NamespaceMode mode, const char* field,
+                        std::initializer_list<runtime::v1::NamespaceMode> allowed) {
+    for (auto candidate : allowed) {
+      if (mode == candidate) return;
+    }
+    std::string name = runtime::v1::NamespaceMode_Name(mode);
+    fail(ErrorCategory::INVALID_ARGUMENT, std::string("namespace_options.") + field + " " +
+                                              (name.empty() ? std::to_string(mode) : name) +
+                                              " is not valid for a pod");
+  };
+  requireMode(namespaces.network(), "network", {runtime::v1::POD, runtime::v1::NODE});
+  requireMode(namespaces.ipc(), "ipc", {runtime::v1::POD, runtime::v1::NODE});
+  requireMode(namespaces.pid(), "pid",
+              {runtime::v1::POD, runtime::v1::CONTAINER, runtime::v1::NODE});
+
+  if (!config.log_directory().empty() && config.log_directory().front() != '/') {
     fail(ErrorCategory::INVALID_ARGUMENT,
-         "network namespace mode CONTAINER is not valid for a pod");
+         "log_directory \"" + config.log_directory() + "\" is not an absolute path");
+  }
+  for (const auto& server : config.dns_config().servers()) {
+    unsigned char address[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, server.c_str(), address) != 1 &&
+        inet_pton(AF_INET6, server.c_str(), address) != 1) {
+      fail(ErrorCategory::INVALID_ARGUMENT,
+           "dns_config.servers: \"" + server + "\" is not an IPv4 or IPv6 address");
+    }
+  }
+  std::set<std::tuple<std::string, int32_t, int>> hostPorts;
+  for (const auto& mapping : config.port_mappings()) {
+    if (!runtime::v1::Protocol_IsValid(mapping.protocol())) {
+      fail(ErrorCategory::INVALID_ARGUMENT, "port_mappings: protocol " +
+                                                std::to_string(mapping.protocol()) +
+                                                " is not TCP (0), UDP (1) or SCTP (2)");
+    }
+    if (mapping.host_port() <= 0) continue;
+    if (!hostPorts.emplace(mapping.host_ip(), mapping.host_port(), mapping.protocol()).second) {
+      fail(ErrorCategory::INVALID_ARGUMENT,
+           "port_mappings: host port " + std::to_string(mapping.host_port()) + "/" +
+               runtime::v1::Protocol_Name(mapping.protocol()) + " is mapped twice");
+    }
   }
 }
 

@@ -533,6 +533,40 @@ TEST_F(PodsTest, MalformedConfigIsInvalidArgument) {
   s = tryRun(noUid);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_NE(s.error_message().find("uid"), std::string::npos) << s.error_message();
+  auto expectInvalid = [&](PodSandboxConfig bad, const std::string& fragment) {
+    grpc::Status result = tryRun(bad);
+    EXPECT_EQ(result.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << result.error_message();
+    EXPECT_NE(result.error_message().find(fragment), std::string::npos) << result.error_message();
+  };
+  PodSandboxConfig targetNetwork = podConfig("target-network");
+  targetNetwork.mutable_linux()
+      ->mutable_security_context()
+      ->mutable_namespace_options()
+      ->set_network(runtime::v1::TARGET);
+  expectInvalid(targetNetwork, "namespace_options.network TARGET");
+  PodSandboxConfig unknownPid = podConfig("unknown-pid");
+  unknownPid.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+      static_cast<runtime::v1::NamespaceMode>(7));
+  expectInvalid(unknownPid, "namespace_options.pid 7");
+  PodSandboxConfig relativeLogs = podConfig("relative-logs");
+  relativeLogs.set_log_directory("relative/dir");
+  expectInvalid(relativeLogs, "log_directory");
+  PodSandboxConfig badDns = podConfig("bad-dns");
+  badDns.mutable_dns_config()->add_servers("not-an-ip");
+  expectInvalid(badDns, "not an IPv4 or IPv6 address");
+  PodSandboxConfig badProtocol = podConfig("bad-protocol");
+  auto* mapping = badProtocol.add_port_mappings();
+  mapping->set_container_port(80);
+  mapping->set_protocol(static_cast<runtime::v1::Protocol>(7));
+  expectInvalid(badProtocol, "protocol 7");
+  PodSandboxConfig twice = podConfig("host-port-twice");
+  for (int port : {80, 81}) {
+    auto* same = twice.add_port_mappings();
+    same->set_container_port(port);
+    same->set_host_port(18090);
+  }
+  expectInvalid(twice, "host port 18090/TCP is mapped twice");
+
   PodSandboxConfig escapingCgroup = podConfig("escaping-cgroup");
   escapingCgroup.mutable_linux()->set_cgroup_parent("/../../x");
   s = tryRun(escapingCgroup);
