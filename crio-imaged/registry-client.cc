@@ -329,10 +329,18 @@ kj::Promise<HttpResponse> RegistryClient::handleTransferError(Exchange& exchange
         return attempt(exchange);
       }
       if (response.error == TransferError::TLS) {
-        failExchange(exchange, ErrorCategory::UNAVAILABLE,
-                     "TLS connection failed: " + message + " (a private CA goes in " +
-                         context_.certsDir + "/" + source_.registry +
-                         "/*.crt, a client certificate in *.cert with its *.key)");
+        // OpenSSL's words for a server that answered the TLS hello in plain HTTP.
+        bool plainHttp = message.find("wrong version number") != std::string::npos;
+        failExchange(
+            exchange, ErrorCategory::UNAVAILABLE,
+            "TLS connection failed: " + message +
+                (plainHttp
+                     ? " (the registry seems to serve plain HTTP: list " + source_.registry +
+                           " in [crio.image] insecure_registries or mark it "
+                           "insecure = true in registries.conf)"
+                     : " (a private CA goes in " + context_.certsDir + "/" + source_.registry +
+                           "/*.crt, a client certificate in *.cert with its "
+                           "*.key)"));
       }
       return retry(exchange, RETRY_BACKOFF * (1 << std::min(exchange.failedAttempts, 6)),
                    "cannot connect: " + message);

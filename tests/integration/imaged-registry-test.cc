@@ -162,6 +162,18 @@ TEST_F(RegistryTest, UnknownTagIsNotFound) {
   EXPECT_NE(message.find("MANIFEST_UNKNOWN"), std::string::npos) << message;
 }
 
+// A registry that serves plain HTTP but is not configured as insecure: the error names the
+// setting that fixes it.
+TEST_F(RegistryTest, PlainHttpRegistryNotInsecureNamesTheFix) {
+  storage_ = copySeedStorage(dir_.path());
+  registry_ = std::make_unique<DockerRegistry>(dir_.path(), RegistryConfig{storage_});
+  startImaged({});
+  Error error = errorFrom([&] { client_->resolve(ref("test/busybox:1")); });
+  EXPECT_EQ(error.category(), ErrorCategory::UNAVAILABLE) << error.what();
+  std::string message = error.what();
+  EXPECT_NE(message.find("insecure_registries"), std::string::npos) << message;
+}
+
 TEST_F(RegistryTest, BlobOutsideTheImageIsRejected) {
   startPlain();
   auto pull = client_->resolve(ref("test/busybox:latest"));
