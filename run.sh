@@ -113,7 +113,8 @@ wait_for_socket() {
 if [ -n "$root" ] && [ ! -e "$root/etc/containers/policy.json" ]; then
   mkdir -p "$root/etc/containers"
   cp conf/policy.json "$root/etc/containers/policy.json"
-  echo "run.sh: installed conf/policy.json (accepts every image) in $root/etc/containers" >&2
+  echo "run.sh: installed conf/policy.json (accepts every image) in $root/etc/containers;" \
+    "[crio.image] signature_policy overrides it" >&2
 fi
 
 build/crio-stored/crio-stored "${daemon_args[@]}" &
