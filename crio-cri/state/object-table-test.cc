@@ -50,4 +50,17 @@ TEST(ObjectTableTest, MissingIsNotFoundAndDuplicateIsAlreadyExists) {
 }
 
 }  // namespace
+TEST(ObjectTableTest, LongUnknownIdIsCut) {
+  ObjectTable<int> table("container");
+  std::string id(10000, 'a');
+  try {
+    table.get(id);
+    FAIL() << "an unknown id was found";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::NOT_FOUND);
+    EXPECT_LT(std::string(e.what()).size(), 300u) << e.what();
+    EXPECT_NE(std::string(e.what()).find("(10000 bytes)"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace crio::cri

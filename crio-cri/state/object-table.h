@@ -16,6 +16,9 @@
 
 namespace crio::cri {
 
+// Bound on the part of a requested id that an error message repeats.
+constexpr size_t MAX_SHOWN_ID = 128;
+
 template <typename T>
 class ObjectTable {
  public:
@@ -63,7 +66,14 @@ class ObjectTable {
   EntryPtr get(const std::string& idOrPrefix) const {
     if (idOrPrefix.empty()) fail(ErrorCategory::INVALID_ARGUMENT, kind_ + " id is empty");
     EntryPtr entry = find(idOrPrefix);
-    if (!entry) fail(ErrorCategory::NOT_FOUND, kind_ + " " + idOrPrefix + " not found");
+    if (!entry) {
+      // Ids are 64 hex digits: a longer request value is cut, so that the message stays small.
+      std::string shown = idOrPrefix.size() <= MAX_SHOWN_ID
+                              ? idOrPrefix
+                              : idOrPrefix.substr(0, MAX_SHOWN_ID) + "... (" +
+                                    std::to_string(idOrPrefix.size()) + " bytes)";
+      fail(ErrorCategory::NOT_FOUND, kind_ + " " + shown + " not found");
+    }
     return entry;
   }
 
