@@ -26,6 +26,14 @@ TEST_F(OciSysctls, NamespacedNamesPass) {
   EXPECT_EQ(json["kernel.sem"], "250 32000 100 128");
 }
 
+TEST_F(OciSysctls, UtsNamesFollowTheNetwork) {
+  sysctls_["kernel.domainname"] = "example.internal";
+  EXPECT_EQ(buildSysctls(request_)["kernel.domainname"], "example.internal");
+  request_.hostNetwork = true;
+  EXPECT_CRIO_ERROR(buildSysctls(request_), ErrorCategory::INVALID_ARGUMENT,
+                    "cannot be set for a pod in the host's network namespace");
+}
+
 TEST_F(OciSysctls, SlashFormIsNormalized) {
   sysctls_["net/ipv4/conf/eth0.100/forwarding"] = "1";
   nlohmann::json json = buildSysctls(request_);

@@ -10,7 +10,7 @@ namespace crio::cri::oci {
 
 namespace {
 
-enum class SysctlNamespace { NETWORK, IPC };
+enum class SysctlNamespace { NETWORK, IPC, UTS };
 
 // kubelet's normalization: with "/" as the separator, "/" and "." swap roles, so that a dot
 // inside a component ("eth0.100") survives.
@@ -39,6 +39,7 @@ std::optional<SysctlNamespace> namespaceOf(const std::string& name) {
       startsWith(name, "fs.mqueue.")) {
     return SysctlNamespace::IPC;
   }
+  if (name == "kernel.hostname" || name == "kernel.domainname") return SysctlNamespace::UTS;
   return std::nullopt;
 }
 
@@ -65,15 +66,15 @@ bool checkSysctl(const std::string& name, const std::string& value, const Sysctl
   auto kind = namespaceOf(name);
   if (!kind) {
     rejectSysctl(source, name,
-                 "is not namespaced; only net.*, kernel.shm*, kernel.msg*, kernel.sem and "
-                 "fs.mqueue.* can be set for a container");
+                 "is not namespaced; only net.*, kernel.shm*, kernel.msg*, kernel.sem, "
+                 "fs.mqueue.*, kernel.hostname and kernel.domainname can be set for a container");
   }
-  bool shared = (*kind == SysctlNamespace::NETWORK && request.hostNetwork) ||
+  bool shared = (*kind != SysctlNamespace::IPC && request.hostNetwork) ||
                 (*kind == SysctlNamespace::IPC && request.hostIpc);
   if (!shared) return true;
   if (skipInapplicable) return false;
   rejectSysctl(source, name,
-               *kind == SysctlNamespace::NETWORK
+               *kind != SysctlNamespace::IPC
                    ? "cannot be set for a pod in the host's network namespace"
                    : "cannot be set for a pod in the host's IPC namespace");
 }
