@@ -430,6 +430,68 @@ void removePodSandbox(Daemon& daemon, const std::string& podId) {
   log::info("Removed pod sandbox", {{"pod", pod.id}});
 }
 
+namespace {
+
+// Pods whose files or pins exist without a record: a RunPodSandbox interrupted by a crash before
+// its record was written, or a record lost since.
+std::set<std::string> orphanPodIds(Daemon& daemon, const Config& config) {
+  std::set<std::string> ids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(config.runRoot + "/pods", ec))
+    ids.insert(entry.path().filename().string());
+  for (NamespaceKind kind :
+       {NamespaceKind::NET, NamespaceKind::IPC, NamespaceKind::UTS, NamespaceKind::PID}) {
+    std::string folder = config.namespacesDir + "/" + std::string(namespaceFolder(kind));
+    for (const auto& entry : fs::directory_iterator(folder, ec)) {
+      std::string name = entry.path().filename().string();
+      if (name.size() > 4 && name.compare(name.size() - 4, 4, ".pid") == 0) {
+        name.resize(name.size() - 4);
+      }
+      ids.insert(name);
+    }
+  }
+  std::set<std::string> orphans;
+  for (const auto& id : ids) {
+    // An unreadable record still names its pod: that pod is left for an operator to look at.
+    if (daemon.pods().find(id) || fs::exists(statePath(daemon, id))) continue;
+    try {
+      validatePodId(id);
+    } catch (const Error&) {
+      continue;  // not a pod's file
+    }
+    orphans.insert(id);
+  }
+  return orphans;
+}
+
+}  // namespace
+
+void removeOrphanPods(Daemon& daemon) {
+  Config config = daemon.config();
+  for (const auto& id : orphanPodIds(daemon, config)) {
+    log::warn("removing the leftovers of an interrupted RunPodSandbox", {{"pod", id}});
+    try {
+      // The record is written before the CNI ADD, so an attachment is rare; one from the cache
+      // (a lost record) or from a pinned network namespace is undone as RemovePodSandbox does.
+      CniSettings settings = CniSettings::fromConfig(config);
+      std::string netns = namespacePinPath(config.namespacesDir, NamespaceKind::NET, id);
+      if (cachedPodNetwork(settings, id) || fs::exists(netns)) {
+        PodSandbox stub;
+        stub.id = id;
+        stub.netnsPath = netns;
+        tearDownPodNetwork(settings, networkRequest(stub));
+      }
+      stopPodPidHolder(config.namespacesDir, id);
+      std::string runDir = config.runRoot + "/pods/" + id;
+      unmountPodShm(runDir + "/shm");
+      unpinPodNamespaces(config.namespacesDir, id);
+      fs::remove_all(runDir);
+    } catch (const std::exception& e) {
+      log::error("cannot remove the leftovers of a pod", {{"pod", id}, {"error", e.what()}});
+    }
+  }
+}
+
 void restorePods(Daemon& daemon) {
   Config config = daemon.config();
   size_t restored = 0;
@@ -456,6 +518,7 @@ void restorePods(Daemon& daemon) {
     }
   }
   log::info("restored pod sandboxes", {{"count", restored}});
+  removeOrphanPods(daemon);
 }
 
 }  // namespace crio::cri

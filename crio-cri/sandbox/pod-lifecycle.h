@@ -35,7 +35,12 @@ void removePodSandbox(Daemon& daemon, const std::string& podId);
 
 // Loads every record under Daemon::podStateDir() into the pod table. A READY pod whose pins or
 // PID holder are gone (after a reboot /run is empty) becomes NOT_READY. Unreadable records are
-// logged and skipped. Call once, before serving.
+// logged and skipped. Then calls removeOrphanPods(). Call once, before serving.
 void restorePods(Daemon& daemon);
+
+// Removes what a RunPodSandbox interrupted before its record was written left behind: the CNI
+// attachment, the PID holder, the shm mount, the namespace pins and the run dir of every pod id
+// that has any of them but no record file. Failures are logged, not thrown.
+void removeOrphanPods(Daemon& daemon);
 
 }  // namespace crio::cri

@@ -644,6 +644,45 @@ TEST_F(PodsTest, RestoreAfterCriKilled) {
   EXPECT_TRUE(list().empty());
 }
 
+// A RunPodSandbox interrupted before its record was written leaves pins, a run dir and a PID
+// holder without a record; the next start of crio-cri removes them.
+TEST_F(PodsTest, InterruptedRunIsCleanedAtStart) {
+  PodSandboxConfig shared = podConfig("interrupted");
+  shared.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+      runtime::v1::POD);
+  std::string id = run(shared);
+  ASSERT_FALSE(id.empty());
+  int holder = record(id)["pidHolder"];
+  ASSERT_GT(holder, 0);
+  auto cacheFilesOf = [&](const std::string& podId) {
+    size_t count = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::recursive_directory_iterator(suite_->root() + "/var/lib", ec)) {
+      bool podRecord = entry.path().string().find("/cri/pods/") != std::string::npos;
+      if (!podRecord && entry.path().filename().string().find(podId) != std::string::npos) {
+        ++count;
+      }
+    }
+    return count;
+  };
+  ASSERT_GT(cacheFilesOf(id), 0u) << "the test expects a CNI cache entry for the pod";
+
+  suite_->daemon("crio-cri")->kill9();
+  suite_->forget("crio-cri");
+  ASSERT_TRUE(fs::remove(suite_->root() + "/var/lib/crio/cri/pods/" + id + ".json"));
+  suite_->startCri();
+  ASSERT_TRUE(waitServing(10s)) << "crio-cri did not come back";
+
+  EXPECT_TRUE(list().empty());
+  std::string stat = readFile("/proc/" + std::to_string(holder) + "/stat");
+  EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos) << "holder left: " << stat;
+  EXPECT_FALSE(fs::exists(podsRunDir() + "/" + id));
+  for (const char* kind : {"netns", "ipcns", "utsns", "pidns"}) {
+    EXPECT_FALSE(fs::exists(suite_->root() + "/run/crio/ns/" + kind + "/" + id)) << kind;
+  }
+  EXPECT_EQ(cacheFilesOf(id), 0u) << "the CNI DEL did not run";
+}
+
 TEST_F(PodsTest, PodWithLostNamespacesIsNotReady) {
   std::string id = run(podConfig("lost"));
   ASSERT_FALSE(id.empty());
