@@ -70,8 +70,10 @@ if [ "$demo" -eq 1 ]; then
 fi
 
 pids=()
+stopping=0
 stop_all() {
   trap - INT TERM EXIT
+  stopping=1
   rm -f "$started_marker"
   # crio-cri first, so it does not report its peers going away.
   local i
@@ -138,6 +140,10 @@ echo "run.sh: serving CRI on unix://$root/run/crio/crio.sock (Ctrl-C stops the s
 # (not through Ctrl-C) makes run.sh fail with its status.
 status=0
 wait -n "${pids[@]}" || status=$?
+# A signal to run.sh also ends `wait -n` (status 128+N) after the trap stopped every daemon.
+if [ "$stopping" -eq 1 ]; then
+  exit 0
+fi
 if [ "$status" -ne 0 ]; then
   echo "run.sh: a daemon exited with status $status; stopping the others" >&2
 fi
