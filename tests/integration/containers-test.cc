@@ -134,9 +134,21 @@ class ContainersTest : public ::testing::Test {
     return status;
   }
 
-  std::string createAndStart(const ContainerConfig& c) {
+  // Runs one more pod from podConfig_ under `name`; returns its id, "" on failure.
+  std::string runPod(const std::string& name) {
+    podConfig_.mutable_metadata()->set_name(name);
+    runtime::v1::RunPodSandboxRequest run;
+    *run.mutable_config() = podConfig_;
+    runtime::v1::RunPodSandboxResponse ran;
+    auto status = suite_->runtime().RunPodSandbox(rpcContext(30s).get(), run, &ran);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return ran.pod_sandbox_id();
+  }
+
+  // Creates and starts `c` in the fixture's pod, or in `podId`.
+  std::string createAndStart(const ContainerConfig& c, const std::string& podId = "") {
     std::string id;
-    auto status = create(c, &id);
+    auto status = create(c, &id, podId);
     EXPECT_TRUE(status.ok()) << status.error_message();
     runtime::v1::StartContainerRequest start;
     start.set_container_id(id);
@@ -403,23 +415,12 @@ TEST_F(ContainersTest, PrivilegedAndAllCapabilitiesStayInTheBoundingSet) {
 
   // A privileged container needs a privileged pod.
   podConfig_.mutable_linux()->mutable_security_context()->set_privileged(true);
-  podConfig_.mutable_metadata()->set_name("privileged-pod");
-  runtime::v1::RunPodSandboxRequest run;
-  *run.mutable_config() = podConfig_;
-  runtime::v1::RunPodSandboxResponse ran;
-  auto ranStatus = suite_->runtime().RunPodSandbox(rpcContext(30s).get(), run, &ran);
-  ASSERT_TRUE(ranStatus.ok()) << ranStatus.error_message();
+  std::string privilegedPod = runPod("privileged-pod");
+  ASSERT_FALSE(privilegedPod.empty());
   auto privileged = config("privileged", {"/bin/busybox", "sleep", "1000"});
   privileged.mutable_linux()->mutable_security_context()->set_privileged(true);
   privileged.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
-  std::string privilegedId;
-  auto created = create(privileged, &privilegedId, ran.pod_sandbox_id());
-  ASSERT_TRUE(created.ok()) << created.error_message();
-  runtime::v1::StartContainerRequest start;
-  start.set_container_id(privilegedId);
-  runtime::v1::StartContainerResponse started;
-  auto startStatus = suite_->runtime().StartContainer(rpcContext(30s).get(), start, &started);
-  ASSERT_TRUE(startStatus.ok()) << startStatus.error_message();
+  std::string privilegedId = createAndStart(privileged, privilegedPod);
   EXPECT_EQ(effectiveOf(privilegedId), bounding);
   EXPECT_TRUE(remove(privilegedId).ok());
 
@@ -429,7 +430,7 @@ TEST_F(ContainersTest, PrivilegedAndAllCapabilitiesStayInTheBoundingSet) {
   named.mutable_linux()->mutable_security_context()->mutable_capabilities()->add_add_capabilities(
       "SYS_RESOURCE");
   std::string namedId;
-  created = create(named, &namedId);
+  auto created = create(named, &namedId);
   EXPECT_EQ(created.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(created.error_message().find("CAP_SYS_RESOURCE is not in crio-cri's"),
             std::string::npos)
@@ -445,25 +446,14 @@ TEST_F(ContainersTest, CgroupBelowParentWithLimits) {
   }
   std::string parent = "/crio-test-" + std::to_string(getpid());
   podConfig_.mutable_linux()->set_cgroup_parent(parent);
-  podConfig_.mutable_metadata()->set_name("limited-pod");
-  runtime::v1::RunPodSandboxRequest run;
-  *run.mutable_config() = podConfig_;
-  runtime::v1::RunPodSandboxResponse ran;
-  auto ranStatus = suite_->runtime().RunPodSandbox(rpcContext(30s).get(), run, &ran);
-  ASSERT_TRUE(ranStatus.ok()) << ranStatus.error_message();
+  std::string limitedPod = runPod("limited-pod");
+  ASSERT_FALSE(limitedPod.empty());
 
   auto c = config("limited", {"/bin/busybox", "sleep", "1000"});
   auto* resources = c.mutable_linux()->mutable_resources();
   resources->set_memory_limit_in_bytes(64 << 20);
   resources->set_cpu_shares(512);
-  std::string id;
-  auto created = create(c, &id, ran.pod_sandbox_id());
-  ASSERT_TRUE(created.ok()) << created.error_message();
-  runtime::v1::StartContainerRequest start;
-  start.set_container_id(id);
-  runtime::v1::StartContainerResponse started;
-  auto startStatus = suite_->runtime().StartContainer(rpcContext(30s).get(), start, &started);
-  ASSERT_TRUE(startStatus.ok()) << startStatus.error_message();
+  std::string id = createAndStart(c, limitedPod);
 
   std::string cgroup = parent + "/crio-" + id;
   EXPECT_EQ(readAll(memoryRoot + cgroup + "/memory.limit_in_bytes"), "67108864\n");
@@ -531,20 +521,10 @@ TEST_F(ContainersTest, StopEscalatesToKillAfterTimeout) {
 // both are listed in the same state and can be used, stopped and removed.
 TEST_F(ContainersTest, SurvivesCriRestartWhileRunning) {
   std::string id = createAndStart(config("long", {"/bin/busybox", "sleep", "1000"}));
-  podConfig_.mutable_metadata()->set_name("second-pod");
-  runtime::v1::RunPodSandboxRequest run;
-  *run.mutable_config() = podConfig_;
-  runtime::v1::RunPodSandboxResponse ran;
-  auto ranStatus = suite_->runtime().RunPodSandbox(rpcContext(30s).get(), run, &ran);
-  ASSERT_TRUE(ranStatus.ok()) << ranStatus.error_message();
-  std::string secondPod = ran.pod_sandbox_id();
-  std::string secondId;
-  ASSERT_TRUE(
-      create(config("other", {"/bin/busybox", "sleep", "1000"}), &secondId, secondPod).ok());
-  runtime::v1::StartContainerRequest start;
-  start.set_container_id(secondId);
-  runtime::v1::StartContainerResponse started;
-  ASSERT_TRUE(suite_->runtime().StartContainer(rpcContext(30s).get(), start, &started).ok());
+  std::string secondPod = runPod("second-pod");
+  ASSERT_FALSE(secondPod.empty());
+  std::string secondId =
+      createAndStart(config("other", {"/bin/busybox", "sleep", "1000"}), secondPod);
 
   suite_->daemon("crio-cri")->kill9();
   suite_->forget("crio-cri");
