@@ -11,7 +11,7 @@
 #include <regex>
 #include <thread>
 
-#include "imaged-test-images.h"
+#include "cri-fixture.h"
 #include "imaged-test-support.h"
 #include "suite.h"
 
@@ -19,59 +19,9 @@ namespace crio::testing {
 namespace {
 
 namespace fs = std::filesystem;
-namespace test = crio::imaged::test;
 using namespace std::chrono_literals;
 using runtime::v1::ContainerConfig;
 using runtime::v1::PodSandboxConfig;
-
-constexpr const char* PASSWD =
-    "root:x:0:0:root:/root:/bin/sh\napp:x:1234:5678::/home/app:/bin/sh\n";
-constexpr const char* GROUP = "root:x:0:\napp:x:5678:\n";
-
-// The registry with the test image, built and pushed once per test binary.
-struct TestRegistry {
-  test::TempDir dir{"crio-containers-registry"};
-  std::unique_ptr<test::DockerRegistry> registry;
-  std::string image;  // 127.0.0.1:PORT/test/app:1
-
-  TestRegistry() {
-    test::Layer layer = test::makeLayer(
-        {{"etc/passwd", PASSWD}, {"etc/group", GROUP}, {"work/marker", "in /work\n"}},
-        test::Compression::GZIP, true);
-    nlohmann::json process = {{"Entrypoint", {"/bin/sh", "-c"}},
-                              {"Cmd", {"echo from-image-cmd; /bin/busybox sleep 1000"}},
-                              {"Env", {"FROM_IMAGE=yes", "PATH=/bin"}},
-                              {"WorkingDir", "/work"},
-                              {"User", "app"}};
-    test::Image app = test::makeImage({layer}, crio::imaged::hostPlatform(), process);
-    test::OciLayout layout(dir / "layout");
-    layout.tag("app", app);
-    layout.save();
-    test::makeDirs(dir / "storage");
-    registry =
-        std::make_unique<test::DockerRegistry>(dir.path(), test::RegistryConfig{dir / "storage"});
-    image = registry->host() + "/test/app:1";
-    test::checkCommand({"skopeo", "copy", "--quiet", "--dest-tls-verify=false",
-                        "oci:" + layout.dir() + ":app", "docker://" + image});
-  }
-};
-
-TestRegistry& registry() {
-  static TestRegistry instance;
-  return instance;
-}
-
-bool onPath(const std::string& name) {
-  for (const char* dir : {"/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
-    if (access((std::string(dir) + "/" + name).c_str(), X_OK) == 0) return true;
-  }
-  return false;
-}
-
-std::string readAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class ContainersTest : public ::testing::Test {
  protected:
@@ -80,7 +30,7 @@ class ContainersTest : public ::testing::Test {
     for (const char* tool : {"runc", "skopeo", "docker-registry"}) {
       if (!onPath(tool)) GTEST_SKIP() << tool << " is not installed";
     }
-    std::string host = registry().registry->host();
+    std::string host = testRegistry().host();
     suite_ =
         std::make_unique<Suite>("[crio.image]\ninsecure_registries = [\"" + host +
                                 "\"]\n[crio.runtime]\ndefault_ulimits = [\"nofile=4000:5000\"]\n");
@@ -88,7 +38,7 @@ class ContainersTest : public ::testing::Test {
     ASSERT_TRUE(suite_->waitRuntimeReady(true, 20s));
 
     runtime::v1::PullImageRequest pull;
-    pull.mutable_image()->set_image(registry().image);
+    pull.mutable_image()->set_image(testRegistry().appImage());
     runtime::v1::PullImageResponse pulled;
     auto status = suite_->images().PullImage(rpcContext(60s).get(), pull, &pulled);
     ASSERT_TRUE(status.ok()) << status.error_message();
@@ -116,7 +66,7 @@ class ContainersTest : public ::testing::Test {
   ContainerConfig config(const std::string& name, std::vector<std::string> command = {}) {
     ContainerConfig c;
     c.mutable_metadata()->set_name(name);
-    c.mutable_image()->set_image(registry().image);
+    c.mutable_image()->set_image(testRegistry().appImage());
     for (auto& arg : command)
       c.add_command(arg);
     c.set_log_path(name + ".log");
@@ -214,7 +164,7 @@ class ContainersTest : public ::testing::Test {
 
   // The output of a container that ran to its end (its CRI log, stdout lines only).
   std::string output(const std::string& name) {
-    std::string log = readAll(podConfig_.log_directory() + "/" + name + ".log");
+    std::string log = readText(podConfig_.log_directory() + "/" + name + ".log");
     std::string out;
     std::regex line(R"((\S+) (stdout|stderr) (P|F) (.*))");
     std::istringstream in(log);
@@ -277,13 +227,13 @@ TEST_F(ContainersTest, LifecycleStatusLogAndRemove) {
   EXPECT_EQ(s.reason(), "Completed");
   EXPECT_GT(s.started_at(), 0);
   EXPECT_GE(s.finished_at(), s.started_at());
-  EXPECT_EQ(s.image().image(), registry().image);
+  EXPECT_EQ(s.image().image(), testRegistry().appImage());
   EXPECT_EQ(s.image_ref(), imageRef_);
   EXPECT_EQ(s.labels().at("app"), "hello");
   EXPECT_EQ(s.annotations().at("note"), "kept");
   EXPECT_EQ(s.log_path(), podConfig_.log_directory() + "/hello.log");
   EXPECT_EQ(output("hello"), "hello from the container\n");
-  std::string log = readAll(s.log_path());
+  std::string log = readText(s.log_path());
   EXPECT_TRUE(std::regex_search(
       log, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hello from)")))
       << log;
@@ -393,7 +343,7 @@ TEST_F(ContainersTest, SecurityContext) {
 // the test's own): ALL and privileged leave out the rest instead of failing in runc.
 TEST_F(ContainersTest, PrivilegedAndAllCapabilitiesStayInTheBoundingSet) {
   std::smatch m;
-  std::string own = readAll("/proc/self/status");
+  std::string own = readText("/proc/self/status");
   ASSERT_TRUE(std::regex_search(own, m, std::regex(R"(CapBnd:\s+([0-9a-f]+))")));
   uint64_t bounding = std::stoull(m[1].str(), nullptr, 16);
 
@@ -456,8 +406,8 @@ TEST_F(ContainersTest, CgroupBelowParentWithLimits) {
   std::string id = createAndStart(c, limitedPod);
 
   std::string cgroup = parent + "/crio-" + id;
-  EXPECT_EQ(readAll(memoryRoot + cgroup + "/memory.limit_in_bytes"), "67108864\n");
-  EXPECT_EQ(readAll("/sys/fs/cgroup/cpu" + cgroup + "/cpu.shares"), "512\n");
+  EXPECT_EQ(readText(memoryRoot + cgroup + "/memory.limit_in_bytes"), "67108864\n");
+  EXPECT_EQ(readText("/sys/fs/cgroup/cpu" + cgroup + "/cpu.shares"), "512\n");
   auto self = exec(id, {"/bin/busybox", "cat", "/proc/self/cgroup"});
   EXPECT_NE(self.stdout().find("memory:" + cgroup), std::string::npos) << self.stdout();
 
@@ -595,11 +545,11 @@ TEST_F(ContainersTest, LogReopenImageHoldAndPodRemoval) {
   auto result = suite_->runtime().ReopenContainerLog(rpcContext().get(), reopen, &reopened);
   ASSERT_TRUE(result.ok()) << result.error_message();
   std::this_thread::sleep_for(700ms);
-  EXPECT_NE(readAll(log).find("stdout F tick"), std::string::npos) << "nothing in the new log";
+  EXPECT_NE(readText(log).find("stdout F tick"), std::string::npos) << "nothing in the new log";
 
   // The image stays while a container uses it.
   runtime::v1::RemoveImageRequest removeImage;
-  removeImage.mutable_image()->set_image(registry().image);
+  removeImage.mutable_image()->set_image(testRegistry().appImage());
   runtime::v1::RemoveImageResponse removed;
   result = suite_->images().RemoveImage(rpcContext().get(), removeImage, &removed);
   EXPECT_EQ(result.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << result.error_message();
@@ -657,8 +607,8 @@ TEST_F(ContainersTest, LostMonitorIsReportedUnknown) {
   auto after = status(id);
   EXPECT_EQ(after.state(), runtime::v1::CONTAINER_EXITED);
   EXPECT_EQ(after.exit_code(), 137);
-  EXPECT_TRUE(std::string(readAll("/proc/" + std::to_string(containerPid) + "/stat")).empty() ||
-              readAll("/proc/" + std::to_string(containerPid) + "/stat").find(") Z ") !=
+  EXPECT_TRUE(std::string(readText("/proc/" + std::to_string(containerPid) + "/stat")).empty() ||
+              readText("/proc/" + std::to_string(containerPid) + "/stat").find(") Z ") !=
                   std::string::npos)
       << "the container's process still runs";
   EXPECT_FALSE(fs::exists(suite_->root() + "/run/crio/runtimes/runc/" + id))
@@ -683,7 +633,7 @@ TEST_F(ContainersTest, RemoveWithoutMonitorEndsTheContainer) {
 
   auto removed = remove(id);
   EXPECT_TRUE(removed.ok()) << removed.error_message();
-  std::string stat = readAll("/proc/" + std::to_string(containerPid) + "/stat");
+  std::string stat = readText("/proc/" + std::to_string(containerPid) + "/stat");
   EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos)
       << "the container's process still runs: " << stat;
   EXPECT_FALSE(fs::exists(suite_->root() + "/run/crio/runtimes/runc/" + id));
@@ -723,7 +673,7 @@ TEST_F(ContainersTest, InterruptedCreateWithStuckMonitorIsCleaned) {
   std::string id;
   ASSERT_TRUE(create(config("stuck", {"/bin/sh"}), &id).ok());
   std::string recordPath = suite_->root() + "/var/lib/crio/cri/containers/" + id + ".json";
-  int monitorPid = nlohmann::json::parse(readAll(recordPath))["monitorPid"].get<int>();
+  int monitorPid = nlohmann::json::parse(readText(recordPath))["monitorPid"].get<int>();
   ASSERT_GT(monitorPid, 0);
   suite_->daemon("crio-cri")->kill9();
   suite_->forget("crio-cri");
@@ -741,7 +691,7 @@ TEST_F(ContainersTest, InterruptedCreateWithStuckMonitorIsCleaned) {
     std::this_thread::sleep_for(200ms);
   }
   EXPECT_FALSE(fs::exists(bundle));
-  std::string stat = readAll("/proc/" + std::to_string(monitorPid) + "/stat");
+  std::string stat = readText("/proc/" + std::to_string(monitorPid) + "/stat");
   EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos) << "monitor left: " << stat;
   EXPECT_FALSE(fs::exists(socket));
   EXPECT_FALSE(fs::exists(suite_->root() + "/run/crio/runtimes/runc/" + id));
@@ -772,7 +722,7 @@ TEST_F(ContainersTest, BadRequestsLeaveNothingBehind) {
   EXPECT_EQ(create(config("x", {"/bin/sh"}), &id, std::string(64, 'f')).error_code(),
             grpc::StatusCode::NOT_FOUND);
   auto unknownImage = config("y", {"/bin/sh"});
-  unknownImage.mutable_image()->set_image(registry().registry->host() + "/test/absent:1");
+  unknownImage.mutable_image()->set_image(testRegistry().host() + "/test/absent:1");
   auto missing = create(unknownImage, &id);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_NE(missing.error_message().find("pull it first"), std::string::npos);
