@@ -23,143 +23,42 @@ using namespace std::chrono_literals;
 using runtime::v1::ContainerConfig;
 using runtime::v1::PodSandboxConfig;
 
-class ContainersTest : public ::testing::Test {
+class ContainersTest : public CriFixture {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (runc, overlay mounts)";
-    for (const char* tool : {"runc", "skopeo", "docker-registry"}) {
-      if (!onPath(tool)) GTEST_SKIP() << tool << " is not installed";
-    }
-    std::string host = testRegistry().host();
-    suite_ =
-        std::make_unique<Suite>("[crio.image]\ninsecure_registries = [\"" + host +
-                                "\"]\n[crio.runtime]\ndefault_ulimits = [\"nofile=4000:5000\"]\n");
-    suite_->startAll();
-    ASSERT_TRUE(suite_->waitRuntimeReady(true, 20s));
-
-    runtime::v1::PullImageRequest pull;
-    pull.mutable_image()->set_image(testRegistry().appImage());
-    runtime::v1::PullImageResponse pulled;
-    auto status = suite_->images().PullImage(rpcContext(60s).get(), pull, &pulled);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    imageRef_ = pulled.image_ref();
-
-    podConfig_.mutable_metadata()->set_name("pod");
-    podConfig_.mutable_metadata()->set_namespace_("default");
-    podConfig_.mutable_metadata()->set_uid("uid-1");
-    podConfig_.set_log_directory(suite_->root() + "/pod-logs");
-    podConfig_.mutable_linux()
-        ->mutable_security_context()
-        ->mutable_namespace_options()
-        ->set_network(runtime::v1::NODE);
-    runtime::v1::RunPodSandboxRequest run;
-    *run.mutable_config() = podConfig_;
-    runtime::v1::RunPodSandboxResponse ran;
-    status = suite_->runtime().RunPodSandbox(rpcContext(30s).get(), run, &ran);
-    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-      GTEST_SKIP() << "RunPodSandbox is not implemented in this build";
-    }
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    podId_ = ran.pod_sandbox_id();
+    startSuite("[crio.runtime]\ndefault_ulimits = [\"nofile=4000:5000\"]\n");
+    if (IsSkipped() || HasFatalFailure()) return;
+    imageRef_ = pull(testRegistry().appImage());
+    ASSERT_FALSE(imageRef_.empty());
+    // The CRI's defaults otherwise: one PID namespace for the pod, the node's hostname.
+    podConfig_ = podConfig("pod");
+    podConfig_.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+        runtime::v1::POD);
+    podConfig_.clear_hostname();
+    podId_ = CriFixture::runPod(podConfig_);
+    ASSERT_FALSE(podId_.empty());
   }
 
+  // A container of the app image; its log is NAME.log in the pod's log folder.
   ContainerConfig config(const std::string& name, std::vector<std::string> command = {}) {
-    ContainerConfig c;
-    c.mutable_metadata()->set_name(name);
-    c.mutable_image()->set_image(testRegistry().appImage());
-    for (auto& arg : command)
-      c.add_command(arg);
-    c.set_log_path(name + ".log");
-    return c;
+    return containerConfig(name, testRegistry().appImage(), std::move(command));
   }
 
-  grpc::Status create(const ContainerConfig& c, std::string* id, std::string podId = "") {
-    runtime::v1::CreateContainerRequest request;
-    request.set_pod_sandbox_id(podId.empty() ? podId_ : podId);
-    *request.mutable_config() = c;
-    *request.mutable_sandbox_config() = podConfig_;
-    runtime::v1::CreateContainerResponse response;
-    auto status = suite_->runtime().CreateContainer(rpcContext(60s).get(), request, &response);
-    *id = response.container_id();
-    return status;
+  // Creates `c` in the fixture's pod, or in `podId`.
+  grpc::Status create(const ContainerConfig& c, std::string* id, const std::string& podId = "") {
+    return CriFixture::create(podId.empty() ? podId_ : podId, c, id);
   }
 
   // Runs one more pod from podConfig_ under `name`; returns its id, "" on failure.
   std::string runPod(const std::string& name) {
-    podConfig_.mutable_metadata()->set_name(name);
-    runtime::v1::RunPodSandboxRequest run;
-    *run.mutable_config() = podConfig_;
-    runtime::v1::RunPodSandboxResponse ran;
-    auto status = suite_->runtime().RunPodSandbox(rpcContext(30s).get(), run, &ran);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return ran.pod_sandbox_id();
+    PodSandboxConfig config = podConfig_;
+    config.mutable_metadata()->set_name(name);
+    return CriFixture::runPod(config);
   }
 
   // Creates and starts `c` in the fixture's pod, or in `podId`.
   std::string createAndStart(const ContainerConfig& c, const std::string& podId = "") {
-    std::string id;
-    auto status = create(c, &id, podId);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    runtime::v1::StartContainerRequest start;
-    start.set_container_id(id);
-    runtime::v1::StartContainerResponse started;
-    status = suite_->runtime().StartContainer(rpcContext(30s).get(), start, &started);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return id;
-  }
-
-  runtime::v1::ContainerStatus status(const std::string& id) {
-    runtime::v1::ContainerStatusRequest request;
-    request.set_container_id(id);
-    runtime::v1::ContainerStatusResponse response;
-    auto s = suite_->runtime().ContainerStatus(rpcContext().get(), request, &response);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return response.status();
-  }
-
-  runtime::v1::ContainerStatus waitExited(const std::string& id,
-                                          std::chrono::seconds timeout = 20s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-      auto s = status(id);
-      if (s.state() == runtime::v1::CONTAINER_EXITED ||
-          std::chrono::steady_clock::now() > deadline) {
-        return s;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-  }
-
-  grpc::Status stop(const std::string& id, int64_t timeout) {
-    runtime::v1::StopContainerRequest request;
-    request.set_container_id(id);
-    request.set_timeout(timeout);
-    runtime::v1::StopContainerResponse response;
-    return suite_->runtime().StopContainer(rpcContext(60s).get(), request, &response);
-  }
-
-  grpc::Status remove(const std::string& id) {
-    runtime::v1::RemoveContainerRequest request;
-    request.set_container_id(id);
-    runtime::v1::RemoveContainerResponse response;
-    return suite_->runtime().RemoveContainer(rpcContext(60s).get(), request, &response);
-  }
-
-  runtime::v1::ExecSyncResponse exec(const std::string& id, std::vector<std::string> cmd,
-                                     int64_t timeout = 10, grpc::Status* outStatus = nullptr) {
-    runtime::v1::ExecSyncRequest request;
-    request.set_container_id(id);
-    for (auto& arg : cmd)
-      request.add_cmd(arg);
-    request.set_timeout(timeout);
-    runtime::v1::ExecSyncResponse response;
-    auto s = suite_->runtime().ExecSync(rpcContext(60s).get(), request, &response);
-    if (outStatus) {
-      *outStatus = s;
-    } else {
-      EXPECT_TRUE(s.ok()) << s.error_message();
-    }
-    return response;
+    return CriFixture::createAndStart(podId.empty() ? podId_ : podId, c);
   }
 
   // The output of a container that ran to its end (its CRI log, stdout lines only).
@@ -210,7 +109,6 @@ class ContainersTest : public ::testing::Test {
     return found;
   }
 
-  std::unique_ptr<Suite> suite_;
   PodSandboxConfig podConfig_;
   std::string podId_;
   std::string imageRef_;
