@@ -329,7 +329,7 @@ kj::Promise<HttpResponse> RegistryClient::handleTransferError(Exchange& exchange
         return attempt(exchange);
       }
       if (response.error == TransferError::TLS) {
-        // OpenSSL's words for a server that answered the TLS hello in plain HTTP.
+        // OpenSSL's error for a server that replied to the TLS hello in plain HTTP.
         bool plainHttp = message.find("wrong version number") != std::string::npos;
         failExchange(
             exchange, ErrorCategory::UNAVAILABLE,

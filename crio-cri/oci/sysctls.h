@@ -4,9 +4,9 @@
 // them from inside the container, and a parameter of a shared namespace would change it for the
 // host: the network namespace owns net.*, the IPC namespace owns kernel.shm*, kernel.msg*,
 // kernel.sem and fs.mqueue.*, the UTS namespace kernel.hostname and kernel.domainname. A pod in
-// the host's network namespace cannot set net.* (nor the UTS ones, because such a pod also has
-// the host's UTS namespace), a pod in the host's IPC namespace cannot set the IPC ones (as
-// kubelet validates and runc checks). Other names are rejected. The same names are accepted at
+// the host's network namespace cannot set net.*, nor the UTS ones, because such a pod also has
+// the host's UTS namespace. A pod in the host's IPC namespace cannot set the IPC ones. kubelet
+// validates the same, and runc checks it. Other names are rejected. The same names are accepted at
 // RunPodSandbox (common/namespace-pinning.h), so a pod's sysctls never fail its containers.
 //
 // The pod's sysctls override [crio.runtime] default_sysctls ("name=value") by name. A default

@@ -38,9 +38,9 @@ void removePodSandbox(Daemon& daemon, const std::string& podId);
 // logged and skipped. Then calls removeOrphanPods(). Call once, before serving.
 void restorePods(Daemon& daemon);
 
-// Removes what a RunPodSandbox interrupted before its record was written left behind: the CNI
-// attachment, the PID holder, the shm mount, the namespace pins and the run dir of every pod id
-// that has any of them but no record file. Failures are logged, not thrown.
+// Removes what a RunPodSandbox left when it was interrupted before its record was written. For
+// every pod id that has a CNI attachment, a PID holder, an shm mount, namespace pins or a run dir
+// but no record file, it removes all of them. Failures are logged, not thrown.
 void removeOrphanPods(Daemon& daemon);
 
 }  // namespace crio::cri

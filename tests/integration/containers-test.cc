@@ -285,8 +285,8 @@ TEST_F(ContainersTest, PrivilegedAndAllCapabilitiesStayInTheBoundingSet) {
       << created.error_message();
 }
 
-// The container's cgroup sits below the pod's cgroup_parent and carries the requested limits;
-// runc removes it with the container, while the parent belongs to the kubelet and stays.
+// The container's cgroup sits below the pod's cgroup_parent and carries the requested limits.
+// runc removes it with the container. The parent belongs to the kubelet and stays.
 TEST_F(ContainersTest, CgroupBelowParentWithLimits) {
   const std::string memoryRoot = "/sys/fs/cgroup/memory";
   if (access((memoryRoot + "/memory.limit_in_bytes").c_str(), F_OK) != 0) {
@@ -564,8 +564,8 @@ TEST_F(ContainersTest, InterruptedCreateIsCleanedAtStart) {
   EXPECT_FALSE(fs::exists(socket));
 }
 
-// The same with a monitor that does not answer (stopped here; a monitor still inside `runtime
-// create` refuses delete() the same way): crio-cri finds it without a record, kills it, and
+// The same with a monitor that cannot reply (stopped here; a monitor still inside `runtime
+// create` rejects delete() the same way): crio-cri finds it without a record, kills it, and
 // deletes the container through the runtime.
 TEST_F(ContainersTest, InterruptedCreateWithStuckMonitorIsCleaned) {
   std::string id;

@@ -645,7 +645,7 @@ TEST_F(PodsTest, RestoreAfterCriKilled) {
 }
 
 // A RunPodSandbox interrupted before its record was written leaves pins, a run dir and a PID
-// holder without a record; the next start of crio-cri removes them.
+// holder without a record. The next start of crio-cri removes them.
 TEST_F(PodsTest, InterruptedRunIsCleanedAtStart) {
   PodSandboxConfig shared = podConfig("interrupted");
   shared.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
