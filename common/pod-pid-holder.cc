@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/namespace-pinning.h"
 #include "common/pod-init-report.h"
+#include "common/process-exit.h"
 
 namespace crio {
 
@@ -405,12 +406,7 @@ void stopPodPidHolder(const std::string& namespacesDir, const std::string& podId
           syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0) {
         // The pidfd turns readable when pid 1 has exited, which the kernel allows only after
         // every other process of the namespace is gone.
-        struct pollfd pfd = {pidfd, POLLIN, 0};
-        int rc;
-        do {
-          rc = poll(&pfd, 1, static_cast<int>(timeout.count()));
-        } while (rc < 0 && errno == EINTR);
-        if (rc == 0) {
+        if (!waitPidfdExit(pidfd, timeout)) {
           close(pidfd);
           fail(ErrorCategory::DEADLINE_EXCEEDED, "the PID namespace holder of pod " + podId +
                                                      ", pid " + std::to_string(*pid) +

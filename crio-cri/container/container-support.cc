@@ -1,8 +1,6 @@
 #include "crio-cri/container/container-support.h"
 
-#include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/process-exit.h"
 #include "crio-cri/container/monitor-client.h"
 #include "crio-cri/oci/quote.h"
 #include "crio-cri/peer-call.h"
@@ -91,11 +90,11 @@ int stopSignalFor(const runtime::v1::ContainerConfig& config, const std::string&
     if (name.rfind("SIGNAL_", 0) == 0) name = name.substr(7);
     int signal = name.empty() ? 0 : parseSignal(name);
     if (signal == 0) {
-      std::string shown = name.empty() ? std::to_string(config.stop_signal()) +
-                                             " (not a value of the CRI's Signal enum)"
-                                       : name;
+      std::string signalText = name.empty() ? std::to_string(config.stop_signal()) +
+                                                  " (not a value of the CRI's Signal enum)"
+                                            : name;
       fail(ErrorCategory::INVALID_ARGUMENT,
-           "stop_signal " + shown + " is not a valid signal on this host");
+           "stop_signal " + signalText + " is not a valid signal on this host");
     }
     return signal;
   }
@@ -201,25 +200,6 @@ const RuntimeHandler* handlerOf(const Config& config, const Container& c) {
   return it == config.runtimes.end() ? nullptr : &it->second;
 }
 
-// Waits until process `pid`, which is not crio-cri's child, has ended. Returns false when it
-// still runs after `timeout`.
-bool waitForProcessEnd(pid_t pid, std::chrono::milliseconds timeout) {
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) {
-    if (errno == ESRCH) return true;
-    failSyscall("pidfd_open", std::to_string(pid));
-  }
-  struct pollfd entry {};
-  entry.fd = fd;
-  entry.events = POLLIN;
-  int ready;
-  do {
-    ready = poll(&entry, 1, static_cast<int>(timeout.count()));
-  } while (ready < 0 && errno == EINTR);
-  close(fd);
-  return ready > 0;
-}
-
 }  // namespace
 
 MonitorCommand monitorCommand(const Config& config, const Container& c,
@@ -259,7 +239,7 @@ void deleteWithoutMonitor(Daemon& daemon, const Container& c) {
   MonitorCommand command = cleanupCommand(config, c, handler);
   std::string logFile = fs::exists(c.bundleDir) ? c.bundleDir + "/monitor.log" : "";
   pid_t pid = daemon.launcher().launch(command.program, command.args, command.env, logFile);
-  if (!waitForProcessEnd(pid, CLEANUP_WAIT)) {
+  if (!waitProcessExit(pid, CLEANUP_WAIT)) {
     fail(ErrorCategory::DEADLINE_EXCEEDED, "runtime delete of container " + c.id +
                                                " did not finish within " +
                                                std::to_string(CLEANUP_WAIT.count() / 1000) + " s");

@@ -7,7 +7,8 @@
 // the host's network namespace cannot set net.*, nor the UTS ones, because such a pod also has
 // the host's UTS namespace. A pod in the host's IPC namespace cannot set the IPC ones. kubelet
 // validates the same, and runc checks it. Other names are rejected. The same names are accepted at
-// RunPodSandbox (common/namespace-pinning.h), so a pod's sysctls never fail its containers.
+// RunPodSandbox (common/namespace-pinning.h), so a sysctl the pod accepted does not fail its
+// containers.
 //
 // The pod's sysctls override [crio.runtime] default_sysctls ("name=value") by name. A default
 // that does not apply to a pod's namespaces is skipped rather than failing every such pod.

@@ -471,8 +471,9 @@ void removeOrphanPods(Daemon& daemon) {
   for (const auto& id : orphanPodIds(daemon, config)) {
     log::warn("removing the leftovers of an interrupted RunPodSandbox", {{"pod", id}});
     try {
-      // The record is written before the CNI ADD, so an attachment is rare; one from the cache
-      // (a lost record) or from a pinned network namespace is undone as RemovePodSandbox does.
+      // The record is written before the CNI ADD, so an attachment is rare. One found in the
+      // cache (a lost record) or behind a pinned network namespace is undone as RemovePodSandbox
+      // does.
       CniSettings settings = CniSettings::fromConfig(config);
       std::string netns = namespacePinPath(config.namespacesDir, NamespaceKind::NET, id);
       if (cachedPodNetwork(settings, id) || fs::exists(netns)) {

@@ -68,11 +68,11 @@ class ObjectTable {
     EntryPtr entry = find(idOrPrefix);
     if (!entry) {
       // Ids are 64 hex digits: a longer request value is cut, so that the message stays small.
-      std::string shown = idOrPrefix.size() <= MAX_SHOWN_ID
-                              ? idOrPrefix
-                              : idOrPrefix.substr(0, MAX_SHOWN_ID) + "... (" +
-                                    std::to_string(idOrPrefix.size()) + " bytes)";
-      fail(ErrorCategory::NOT_FOUND, kind_ + " " + shown + " not found");
+      std::string quotedId = idOrPrefix.size() <= MAX_SHOWN_ID
+                                 ? idOrPrefix
+                                 : idOrPrefix.substr(0, MAX_SHOWN_ID) + "... (" +
+                                       std::to_string(idOrPrefix.size()) + " bytes)";
+      fail(ErrorCategory::NOT_FOUND, kind_ + " " + quotedId + " not found");
     }
     return entry;
   }

@@ -1,7 +1,7 @@
 // Traffic to and from containers through the CRI, on the test-only CNI network of
 // network-support.h (bridge crt-br0 on 10.244.213.0/24). A container of one pod fetches a page
 // from a web server in another pod, at the IP that PodSandboxStatus reports. The host fetches it
-// through a hostPort. A container of a host-network pod sees the host's interfaces.
+// through a hostPort. A container of a host-network pod has the host's interfaces.
 //
 // HostNetworkGuard serializes the tests that use the bridge and removes the bridge, the iptables
 // rules and the ip_forward change once the suite has removed its pods.
@@ -150,7 +150,7 @@ TEST_F(ContainerNetworkTest, HostNetworkSeesHostInterfaces) {
   ASSERT_GT(readlink("/proc/self/ns/net", hostNetns, sizeof hostNetns - 1), 0);
   EXPECT_EQ(exec(id, {"/bin/busybox", "readlink", "/proc/self/ns/net"}).stdout(),
             std::string(hostNetns) + "\n");
-  // The container sees the host's interfaces. The host's list is read before and after, in case
+  // The container has the host's interfaces. The host's list is read before and after, in case
   // an interface comes or goes meanwhile.
   std::set<std::string> before = interfaceNames(readText("/proc/net/dev"));
   std::set<std::string> seen =

@@ -239,7 +239,7 @@ TEST_F(ContainersTest, SecurityContext) {
 
 // The capabilities a container can get are those of crio-cri's bounding set as started (here
 // the test's own): ALL and privileged leave out the rest instead of failing in runc.
-TEST_F(ContainersTest, PrivilegedAndAllCapabilitiesStayInTheBoundingSet) {
+TEST_F(ContainersTest, CapabilitiesStayInBoundingSet) {
   std::smatch m;
   std::string own = readText("/proc/self/status");
   ASSERT_TRUE(std::regex_search(own, m, std::regex(R"(CapBnd:\s+([0-9a-f]+))")));
@@ -564,9 +564,9 @@ TEST_F(ContainersTest, InterruptedCreateIsCleanedAtStart) {
   EXPECT_FALSE(fs::exists(socket));
 }
 
-// The same with a monitor that cannot reply (stopped here; a monitor still inside `runtime
-// create` rejects delete() the same way): crio-cri finds it without a record, kills it, and
-// deletes the container through the runtime.
+// The same with a monitor that cannot reply. It is stopped here, and a monitor still inside
+// `runtime create` rejects delete() the same way. crio-cri finds it without a record, kills it
+// and deletes the container through the runtime.
 TEST_F(ContainersTest, InterruptedCreateWithStuckMonitorIsCleaned) {
   std::string id;
   ASSERT_TRUE(create(config("stuck", {"/bin/sh"}), &id).ok());
